@@ -1,5 +1,5 @@
 // Bundles every functions/<name>/index.ts into dist/<name>/index.mjs for Lambda (nodejs22.x, arm64).
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -19,7 +19,9 @@ for (const name of entries) {
     sourcemap: true,
     metafile: true,
     // ESM bundles of CommonJS dependencies still call require(); give them one.
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);

@@ -1,0 +1,63 @@
+// The pure stages in order: decode → resolve → shape → plan. Effects (Salesforce, DynamoDB, outcome
+// publishing) happen around this, never inside.
+import type { SinkConfig } from './config/index.ts';
+import { csvRowProblem } from './csv/index.ts';
+import { decodeValue } from './decode/index.ts';
+import { planWrites, type WritePlan } from './plan/plan.ts';
+import type { KafkaRecord, Rejection } from './records.ts';
+import { isRejection, reject } from './records.ts';
+import { type MappingIndex, resolveRecord } from './resolve/resolve.ts';
+import { type ShapedRecord, shapeRecord } from './shape/shape.ts';
+import type { SObjectSchema } from './shape/sobject-schema.ts';
+
+export interface PreparedBatch {
+  plan: WritePlan;
+  /** Records that can never be written as they are, in delivery order. */
+  rejections: Rejection[];
+  /** Every shaped record, in delivery order (the plan holds the same objects). */
+  shaped: ShapedRecord[];
+}
+
+export interface PrepareOptions {
+  config: Pick<SinkConfig, 'bulk'>;
+  mappings: MappingIndex;
+  /** Describe-based schema of an sObject, when known; without it no field is filtered or type-checked. */
+  schemaOf?: (sobject: string) => SObjectSchema | undefined;
+}
+
+/** Runs one record through decode → resolve → shape (and the CSV check for bulk mappings). */
+export function prepareRecord(record: KafkaRecord, options: PrepareOptions): ShapedRecord | Rejection {
+  const decoded = decodeValue(record);
+  if (isRejection(decoded)) return decoded;
+  const resolved = resolveRecord(decoded, options.mappings);
+  if (isRejection(resolved)) return resolved;
+  const shaped = shapeRecord(resolved, options.schemaOf?.(resolved.mapping.sobject));
+  if (isRejection(shaped) || shaped.mapping.mode !== 'bulk') return shaped;
+  const problem = csvRowProblem(shaped.fields);
+  return problem
+    ? reject(
+        shaped,
+        'VALUE_NOT_ENCODABLE',
+        `bulk CSV cannot carry these values: ${problem.message}`,
+        problem.fields,
+      )
+    : shaped;
+}
+
+/**
+ * Prepares a batch of Kafka records: every record is either in the plan or rejected. Never throws on
+ * bad records.
+ *
+ * @example
+ * const { plan, rejections } = prepareBatch(recordsOfEvent(event), { config, mappings: indexMappings(config) });
+ */
+export function prepareBatch(records: readonly KafkaRecord[], options: PrepareOptions): PreparedBatch {
+  const rejections: Rejection[] = [];
+  const shaped: ShapedRecord[] = [];
+  for (const record of records) {
+    const result = prepareRecord(record, options);
+    if (isRejection(result)) rejections.push(result);
+    else shaped.push(result);
+  }
+  return { plan: planWrites(shaped, { bulkUnitSize: options.config.bulk.batchSize }), rejections, shaped };
+}

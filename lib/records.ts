@@ -1,0 +1,79 @@
+// The record as it moves through the pipeline's pure stages, and the typed rejection any stage may
+// turn it into. Stages never throw on bad input: they return a Rejection for that record.
+
+/** Where a record sits in Kafka. Offsets fit in a double for any realistic topic (< 2^53). */
+export interface Coordinates {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface KafkaHeader {
+  key: string;
+  /** UTF-8 decoded; bytes that are not UTF-8 are replaced. */
+  value: string;
+}
+
+/** A Kafka record as the event source delivered it, value still undecoded. */
+export interface KafkaRecord extends Coordinates {
+  timestamp: number;
+  /** The key decoded as UTF-8, or null when the record has none. */
+  key: string | null;
+  headers: KafkaHeader[];
+  /** Raw value bytes (base64-decoded), or null for a tombstone. */
+  value: Buffer | null;
+}
+
+/** A JSON object value: sObject fields plus PushTopic metadata (`_EventType`, `_ObjectType`). */
+export type JsonObject = { [field: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/** A record whose value decoded to a JSON object. */
+export interface DecodedRecord extends Omit<KafkaRecord, 'value'> {
+  value: JsonObject;
+}
+
+export type RejectionCode =
+  | 'INVALID_JSON'
+  | 'NOT_AN_OBJECT'
+  | 'EMPTY_VALUE'
+  | 'UNMAPPED_TOPIC'
+  | 'OBJECT_TYPE_MISMATCH'
+  | 'MISSING_ID'
+  | 'MISSING_EXTERNAL_ID'
+  | 'UNKNOWN_EVENT_TYPE'
+  | 'INVALID_FIELD_NAME'
+  | 'UNKNOWN_FIELD'
+  | 'INVALID_FIELD_VALUE'
+  | 'VALUE_NOT_ENCODABLE';
+
+/** Bad input: the record can never be written as it is, so it is reported and skipped. */
+export interface Rejection {
+  kind: 'rejection';
+  code: RejectionCode;
+  /** Says what is wrong with the record and, where it helps, what to change. Never echoes values. */
+  message: string;
+  /** The offending field names, where there are any. */
+  fields: string[];
+  record: Coordinates & { key: string | null };
+}
+
+/** Builds a rejection for a record (only its coordinates and key are kept). */
+export function reject(
+  record: Coordinates & { key: string | null },
+  code: RejectionCode,
+  message: string,
+  fields: string[] = [],
+): Rejection {
+  const { topic, partition, offset, key } = record;
+  return { kind: 'rejection', code, message, fields, record: { topic, partition, offset, key } };
+}
+
+export function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && (value as Rejection).kind === 'rejection';
+}
+
+/** `topic-partition`, the form Lambda's Kafka partial-batch response uses. */
+export function partitionId(record: Coordinates): string {
+  return `${record.topic}-${record.partition}`;
+}
