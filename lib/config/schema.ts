@@ -163,6 +163,10 @@ export const configSchema = z
       description:
         'Retries of a retryable Salesforce failure (429, 5xx, lock contention, resets) before the records fail.',
     }),
+    maxRedeliveries: z.number().int().min(0).max(1000).default(10).meta({
+      description:
+        'Times a record that keeps failing retryably (after `maxRetries` each time) is handed back to Kafka before it fails with its last error.',
+    }),
     maxInFlight: z.number().int().min(1).max(25).default(4).meta({
       description:
         'Collections calls in flight at once (per invocation); Salesforce allows 25 concurrent long requests per org.',
@@ -177,19 +181,13 @@ export const configSchema = z
           description:
             'Open bulk jobs at once across all invocations; further units wait (their partition is retried later).',
         }),
-        pollInterval: duration
-          .prefault('5s')
-          .meta({
-            default: '5s',
-            description: 'First wait before checking a bulk job; doubles up to `maxPollInterval`.',
-          }),
+        pollInterval: duration.prefault('5s').meta({
+          default: '5s',
+          description: 'First wait before checking a bulk job; doubles up to `maxPollInterval`.',
+        }),
         maxPollInterval: duration
           .prefault('60s')
           .meta({ default: '60s', description: 'Longest wait between two checks of a bulk job.' }),
-        resubmitUnprocessed: z.boolean().default(false).meta({
-          description:
-            'Submit the unprocessed rows of a Failed or Aborted job as a new job instead of failing them.',
-        }),
       })
       .prefault({})
       .meta({ description: 'Bulk API 2.0 settings.' }),

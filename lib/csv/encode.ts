@@ -32,6 +32,18 @@ export function csvRowProblem(fields: JsonObject): { message: string; fields: st
   return problems.length > 0 ? { message: problems.join('; '), fields: names } : undefined;
 }
 
+/**
+ * The cells a record has in the given columns, exactly as `encodeCsv` writes them (result files echo
+ * them, so they identify the record's row).
+ *
+ * @example
+ * csvCells({ LastName: 'Doe', Email: null }, ['LastName', 'Email', 'Phone']); // ['Doe', '#N/A', '']
+ */
+export function csvCells(fields: JsonObject, columns: readonly string[]): string[] {
+  const flat = flatten(fields);
+  return columns.map((column) => (flat.has(column) ? csvCell(flat.get(column)!) : ''));
+}
+
 export interface EncodedCsv {
   /** Column names in order: the union of every record's fields, in order of first appearance. */
   header: string[];

@@ -1,0 +1,641 @@
+// One invocation of the sink: a Kafka batch in, Salesforce writes and outcomes out, and the
+// partial-batch response that tells the event source mapping what to deliver again.
+//
+// Exactly once, step by step (see lib/checkpoint/checkpoint.ts for the entry states):
+// - Finished records (at or below the watermark, `done`, `tracked`) are skipped on redelivery.
+// - Rejections are pure: they are recomputed on redelivery, published, then marked `done`.
+// - Realtime units: inserts and deletes are marked `sent` durably before the call. After the call,
+//   insert results (with the new Ids) are stored as `applied` before the outcomes are published, then
+//   everything is `done`. On redelivery an `applied` record is only published; a `sent` insert is not
+//   sent again (it may have been created) and fails with OUTCOME_UNKNOWN; a `sent` delete is sent again
+//   and "already deleted" counts as success. Updates and upserts are idempotent and simply replayed.
+//   The one window left: an insert that Salesforce committed but whose response was lost (crash or
+//   connection loss after the request went out) is reported OUTCOME_UNKNOWN, never duplicated. A
+//   mapping with `externalIdField` turns creates into upserts and has no such window.
+// - Bulk units: intent (job store + `submitting` entries) → create → upload → close → start the poller
+//   execution (named after the job) → `tracked`. A redelivery resumes a unit from its stored state.
+// - A retryable failure hands the record's partition back from its offset; later records of that
+//   partition are withheld (order per key), and after `maxRedeliveries` the record fails for good.
+
+import type { ExecutionStarter } from '../bulk/executions.ts';
+import {
+  type BulkUnitItem,
+  type CorrelationRow,
+  type JobStore,
+  matchColumnsFor,
+  rowMatchKey,
+  unitKeyOf,
+} from '../bulk/job-store.ts';
+import {
+  advance,
+  type CheckpointStore,
+  type Entry,
+  isFinished,
+  type PartitionCheckpoint,
+  type StoredResult,
+} from '../checkpoint/checkpoint.ts';
+import type { SinkConfig } from '../config/index.ts';
+import { csvCells, encodeCsv } from '../csv/index.ts';
+import { type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
+import { type Outcome, type OutcomeError, rejectedOutcome } from '../outcomes/outcome.ts';
+import type { OutcomePublisher } from '../outcomes/publisher.ts';
+import { prepareRecord } from '../pipeline.ts';
+import { planWrites, type WriteUnit } from '../plan/plan.ts';
+import type { KafkaRecord, Rejection } from '../records.ts';
+import { isRejection, partitionId } from '../records.ts';
+import type { MappingIndex } from '../resolve/resolve.ts';
+import type { RecordResult, SalesforceClient } from '../salesforce/types.ts';
+import type { ShapedRecord } from '../shape/shape.ts';
+import type { SObjectSchema } from '../shape/sobject-schema.ts';
+import { type SinkLogger, silentLogger } from './logger.ts';
+
+/** Steps after which a test can make the invocation crash, to prove redelivery is safe. */
+export type Step =
+  | 'collections-call'
+  | 'applied-saved'
+  | 'publish'
+  | 'job-create'
+  | 'upload'
+  | 'close'
+  | 'start-execution';
+
+export interface SinkDeps {
+  config: SinkConfig;
+  mappings: MappingIndex;
+  /** Scopes checkpoints: the consumer group id, or the event source mapping's id. */
+  group: string;
+  salesforce: SalesforceClient;
+  checkpoints: CheckpointStore;
+  jobs: JobStore;
+  executions: ExecutionStarter;
+  publisher: OutcomePublisher;
+  /** Epoch ms by which the invocation must have returned (the Lambda deadline). */
+  deadline: number;
+  now?: () => Date;
+  logger?: SinkLogger;
+  /** Called after each step; throwing from it simulates a crash there. */
+  after?: (step: Step) => void | Promise<void>;
+}
+
+export interface BatchItemFailure {
+  itemIdentifier: { partition: string; offset: number };
+}
+
+export interface BatchSummary {
+  records: number;
+  skipped: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  /** Records handed to bulk jobs in this invocation (their outcomes come from the poller). */
+  tracked: number;
+  /** Records handed back to Kafka for a later attempt. */
+  handedBack: number;
+}
+
+export interface BatchResult {
+  batchItemFailures: BatchItemFailure[];
+  summary: BatchSummary;
+}
+
+/** Time kept in reserve at the end of an invocation to save checkpoints and publish outcomes. */
+const RESERVE_MS = 8_000;
+const ALREADY_DELETED = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
+
+interface Item {
+  record: KafkaRecord;
+  partition: string;
+  entry: Entry | undefined;
+  prepared: ShapedRecord | Rejection;
+}
+
+/**
+ * Processes one Lambda Kafka event end to end.
+ *
+ * @example
+ * export const handler = (event, context) =>
+ *   processBatch(event, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() });
+ */
+export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Promise<BatchResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.logger ?? silentLogger;
+  const { config, group } = deps;
+  const records = recordsOfEvent(event);
+  const partitions = [...new Set(records.map(partitionId))];
+  const checkpoints = await deps.checkpoints.load(group, partitions);
+  const summary: BatchSummary = {
+    records: records.length,
+    skipped: 0,
+    succeeded: 0,
+    failed: 0,
+    rejected: 0,
+    tracked: 0,
+    handedBack: 0,
+  };
+  const checkpointOf = (partition: string) => checkpoints.get(partition)!;
+  const persist = createPersister(deps.checkpoints, group, checkpoints);
+
+  /** Partition → first offset handed back to Kafka. Records of the partition from there on wait. */
+  const handedBack = new Map<string, number>();
+  const handBack = (partition: string, offset: number) => {
+    const current = handedBack.get(partition);
+    if (current === undefined || offset < current) handedBack.set(partition, offset);
+  };
+  const isWithheld = (r: { topic: string; partition: number; offset: number }) => {
+    const from = handedBack.get(partitionId(r));
+    return from !== undefined && r.offset >= from;
+  };
+  const timeIsShort = () => deps.deadline - Date.now() < RESERVE_MS;
+
+  // 1. Skip what is finished; describe the sObjects of the rest; run the pure stages.
+  const pending = records.filter((r) => !isFinished(checkpointOf(partitionId(r)), r.offset));
+  summary.skipped = records.length - pending.length;
+  const schemas = new Map<string, SObjectSchema>();
+  const describeFailures = new Map<string, OutcomeError>();
+  const sobjects = new Set<string>();
+  for (const r of pending) {
+    const mapping = deps.mappings.get(r.topic);
+    if (mapping) sobjects.add(mapping.sobject);
+  }
+  await Promise.all(
+    [...sobjects].map(async (sobject) => {
+      try {
+        schemas.set(
+          sobject,
+          await deps.salesforce.schemaOf(sobject, { deadline: deps.deadline - RESERVE_MS }),
+        );
+      } catch (error) {
+        describeFailures.set(sobject, errorOf(error, 'DESCRIBE_FAILED'));
+      }
+    }),
+  );
+  const items: Item[] = pending.map((record) => {
+    const partition = partitionId(record);
+    const prepared = prepareRecord(record, {
+      config,
+      mappings: deps.mappings,
+      schemaOf: (sobject) => schemas.get(sobject),
+    });
+    return { record, partition, entry: checkpointOf(partition).entries.get(record.offset), prepared };
+  });
+
+  // Outcomes are published per step; `finish` marks their records done once the publish succeeded.
+  const publishAndFinish = async (outcomes: Outcome[]) => {
+    if (outcomes.length === 0) return;
+    await deps.publisher.publish(outcomes);
+    await deps.after?.('publish');
+    const touched = new Set<string>();
+    for (const o of outcomes) {
+      const partition = `${o.topic}-${o.partition}`;
+      checkpointOf(partition).entries.set(o.offset, { state: 'done' });
+      touched.add(partition);
+      if (o.status === 'succeeded') summary.succeeded++;
+      else if (o.status === 'failed') summary.failed++;
+      else summary.rejected++;
+    }
+    persist.later(touched);
+  };
+
+  // 2. Records a describe failure blocks are retried later, like any retryable failure.
+  const toPlan: ShapedRecord[] = [];
+  const immediate: Outcome[] = [];
+  const replay = new Set<ShapedRecord>();
+  const resumable = new Map<string, ShapedRecord[]>();
+  for (const item of items) {
+    const { prepared, entry, record } = item;
+    if (isRejection(prepared)) {
+      const mapping = deps.mappings.get(record.topic);
+      immediate.push(
+        rejectedOutcome(prepared, mapping ? { sobject: mapping.sobject, mode: mapping.mode } : {}, now()),
+      );
+      continue;
+    }
+    if (entry?.state === 'applied') {
+      immediate.push(outcomeOf(prepared, entry.result, now()));
+      continue;
+    }
+    if (entry?.state === 'sent' && prepared.operation === 'insert') {
+      immediate.push(outcomeOf(prepared, unknownInsert(1), now()));
+      continue;
+    }
+    if (entry?.state === 'submitting') {
+      const list = resumable.get(entry.unitKey) ?? [];
+      list.push(prepared);
+      resumable.set(entry.unitKey, list);
+      continue;
+    }
+    const describeFailure = describeFailures.get(prepared.mapping.sobject);
+    if (describeFailure) {
+      const final = retryLater(item.partition, prepared, describeFailure);
+      if (final) immediate.push(final);
+      continue;
+    }
+    if (entry?.state === 'sent') replay.add(prepared);
+    toPlan.push(prepared);
+  }
+  await publishAndFinish(immediate);
+
+  /**
+   * Counts a retryable failure against the record's redelivery budget. Within budget the partition is
+   * handed back from the record; past it the record fails with its last error (returned outcome).
+   */
+  function retryLater(partition: string, record: ShapedRecord, error: OutcomeError): Outcome | undefined {
+    const checkpoint = checkpointOf(partition);
+    const previous = checkpoint.entries.get(record.offset);
+    const deliveries = (previous?.state === 'retrying' ? previous.deliveries : 0) + 1;
+    if (deliveries > config.maxRedeliveries) {
+      return outcomeOf(record, { status: 'failed', errors: [error], attempts: deliveries }, now());
+    }
+    checkpoint.entries.set(record.offset, { state: 'retrying', deliveries, lastError: error });
+    persist.later([partition]);
+    handBack(partition, record.offset);
+    return undefined;
+  }
+
+  // 3. Resume bulk units whose submission an earlier invocation started.
+  for (const [unitKey, unitRecords] of resumable) {
+    const stored = await deps.jobs.get(unitKey);
+    await resumeBulkUnit(unitKey, stored, unitRecords);
+  }
+
+  // 4. Plan and run the rest, stage by stage.
+  const plan = planWrites(toPlan, { bulkUnitSize: config.bulk.batchSize });
+  for (const stage of plan.stages) {
+    const realtime = stage.filter((u) => u.group.mode === 'realtime');
+    const bulk = stage.filter((u) => u.group.mode === 'bulk');
+    await runConcurrently(realtime, config.maxInFlight, writeRealtimeUnit);
+    for (const unit of bulk) await submitBulkUnit(unit);
+  }
+
+  // 5. Nothing unfinished may be acknowledged: anything neither finished nor handed back yet (a path
+  //    that should not exist) is handed back here, loudly.
+  for (const item of items) {
+    if (!isFinished(checkpointOf(item.partition), item.record.offset) && !isWithheld(item.record)) {
+      log.error('unfinished record handed back', {
+        topic: item.record.topic,
+        partition: item.record.partition,
+        offset: item.record.offset,
+      });
+      handBack(item.partition, item.record.offset);
+    }
+  }
+
+  // 6. Move watermarks, save, and tell the event source mapping what to deliver again.
+  const delivered = new Map<string, number[]>();
+  for (const r of records) {
+    const list = delivered.get(partitionId(r)) ?? [];
+    list.push(r.offset);
+    delivered.set(partitionId(r), list);
+  }
+  for (const [partition, offsets] of delivered) advance(checkpointOf(partition), offsets);
+  await persist.now(partitions);
+
+  const batchItemFailures = [...handedBack].map(([partition, offset]) => ({
+    itemIdentifier: { partition, offset },
+  }));
+  summary.handedBack = items.filter(
+    (i) => isWithheld(i.record) && !isFinished(checkpointOf(i.partition), i.record.offset),
+  ).length;
+  log.info('batch processed', { ...summary, handedBackPartitions: batchItemFailures.length });
+  return { batchItemFailures, summary };
+
+  // --- realtime -------------------------------------------------------------------------------------
+
+  async function writeRealtimeUnit(planned: WriteUnit): Promise<void> {
+    const records = planned.records.filter((r) => !isWithheld(r));
+    if (records.length === 0) return;
+    if (timeIsShort()) {
+      for (const r of records) handBack(partitionId(r), r.offset);
+      return;
+    }
+    const unit: WriteUnit = { ...planned, records };
+    const operation = unit.group.operation;
+    const guarded = operation === 'insert' || operation === 'delete';
+    const touched = new Set(records.map(partitionId));
+    if (guarded) {
+      for (const r of records) checkpointOf(partitionId(r)).entries.set(r.offset, { state: 'sent' });
+      await persist.now(touched);
+    }
+    const results = await deps.salesforce.writeUnit(unit, { deadline: deps.deadline - RESERVE_MS });
+    await deps.after?.('collections-call');
+
+    const outcomes: Outcome[] = [];
+    records.forEach((record, i) => {
+      const partition = partitionId(record);
+      let result: RecordResult = results[i]!;
+      if (replay.has(record) && operation === 'delete' && result.status === 'failed') {
+        // The delete was sent before a crash; "already deleted" means it took effect then.
+        if (result.errors.every((e) => ALREADY_DELETED.has(e.code)))
+          result = { ...result, status: 'succeeded', errors: [] };
+      }
+      if (result.status === 'failed' && result.retryable) {
+        if (operation === 'insert' && result.errors.some((e) => e.code === 'RESPONSE_LOST')) {
+          result = { ...unknownInsert(result.attempts), retryable: false };
+        } else {
+          const final = retryLater(
+            partition,
+            record,
+            result.errors[0] ?? { code: 'RETRYABLE', message: '', fields: [] },
+          );
+          if (final) outcomes.push(final);
+          return;
+        }
+      }
+      const stored = storedOf(result);
+      if (operation === 'insert')
+        checkpointOf(partition).entries.set(record.offset, { state: 'applied', result: stored });
+      outcomes.push(outcomeOf(record, stored, now()));
+    });
+    if (operation === 'insert') {
+      await persist.now(touched);
+      await deps.after?.('applied-saved');
+    }
+    await publishAndFinish(outcomes);
+  }
+
+  // --- bulk -----------------------------------------------------------------------------------------
+
+  /** Whether any partition of these records still has an earlier bulk job running. */
+  async function waitsForEarlierJob(partitionsOfUnit: Set<string>, except?: string): Promise<boolean> {
+    for (const partition of partitionsOfUnit) {
+      const checkpoint = checkpointOf(partition);
+      const running: string[] = [];
+      for (const unitKey of checkpoint.bulkJobs) {
+        if (unitKey === except) continue;
+        const stored = await deps.jobs.get(unitKey);
+        if (stored && stored.state !== 'done') running.push(unitKey);
+      }
+      if (running.length !== checkpoint.bulkJobs.filter((k) => k !== except).length) {
+        checkpoint.bulkJobs = except && checkpoint.bulkJobs.includes(except) ? [...running, except] : running;
+        persist.later([partition]);
+      }
+      if (running.length > 0) return true;
+    }
+    return false;
+  }
+
+  function handBackAll(records: readonly ShapedRecord[]) {
+    for (const r of records) handBack(partitionId(r), r.offset);
+  }
+
+  async function submitBulkUnit(planned: WriteUnit): Promise<void> {
+    let records = planned.records.filter((r) => !isWithheld(r));
+    if (records.length === 0) return;
+    // Order per key across jobs: a partition's next job starts when its previous one has finished.
+    if (timeIsShort() || (await waitsForEarlierJob(new Set(records.map(partitionId))))) {
+      handBackAll(records);
+      return;
+    }
+    const { group: g } = planned;
+    const outcomes: Outcome[] = [];
+    if (g.externalIdField && g.operation !== 'upsert') {
+      // Bulk update/delete by external id: the CSV needs Ids, found with one query per unit.
+      const ids = await deps.salesforce.resolveIds(
+        g.sobject,
+        g.externalIdField,
+        records.map((r) => r.address!.value),
+        { deadline: deps.deadline - RESERVE_MS },
+      );
+      const found: ShapedRecord[] = [];
+      for (const r of records) {
+        const id = ids.get(r.address!.value);
+        if (id === undefined) outcomes.push(outcomeOf(r, notFound(g.sobject, g.externalIdField), now()));
+        else found.push({ ...r, fields: g.operation === 'update' ? { Id: id, ...r.fields } : { Id: id } });
+      }
+      records = found;
+      await publishAndFinish(outcomes);
+      if (records.length === 0) return;
+    }
+    const unitKey = unitKeyOf(group, records);
+    if (!(await deps.jobs.acquireSlot(group, unitKey, config.bulk.maxConcurrentJobs))) {
+      log.info('bulk job limit reached; partitions handed back', {
+        unitKey,
+        max: config.bulk.maxConcurrentJobs,
+      });
+      handBackAll(records);
+      return;
+    }
+    const encoded = encodeCsv(records.map((r) => r.fields));
+    const matchColumns = matchColumnsFor(g.operation, encoded.header, g.externalIdField);
+    const rows: CorrelationRow[] = records.map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      key: r.key,
+      match: rowMatchKey(csvCells(r.fields, matchColumns)),
+    }));
+    const unitItem = await deps.jobs.putIntent(
+      {
+        unitKey,
+        group,
+        sobject: g.sobject,
+        operation: g.operation,
+        ...(g.externalIdField ? { externalIdField: g.externalIdField } : {}),
+        matchColumns,
+        records: records.length,
+        createdAt: now().toISOString(),
+      },
+      rows,
+    );
+    for (const r of records)
+      checkpointOf(partitionId(r)).entries.set(r.offset, { state: 'submitting', unitKey });
+    await persist.now(new Set(records.map(partitionId)));
+    await driveBulkUnit(unitItem, records, encoded.text);
+  }
+
+  async function resumeBulkUnit(unitKey: string, stored: BulkUnitItem | undefined, records: ShapedRecord[]) {
+    const complete =
+      stored !== undefined && records.length === stored.records && unitKeyOf(group, records) === unitKey;
+    const needsUpload = stored === undefined || stored.state === 'intent' || stored.state === 'created';
+    if (stored && (complete || !needsUpload)) {
+      const text = needsUpload ? encodeCsv(records.map((r) => r.fields)).text : '';
+      await driveBulkUnit(stored, records, text);
+      return;
+    }
+    // The unit cannot be rebuilt (its records came back in a different batch) and nothing reached
+    // Salesforce yet: forget it and plan its records afresh on the next delivery.
+    if (stored?.jobId)
+      await deps.salesforce.bulk.abort(stored.jobId, { deadline: deps.deadline - RESERVE_MS });
+    if (stored) await deps.jobs.abandon(stored);
+    for (const r of records) checkpointOf(partitionId(r)).entries.delete(r.offset);
+    persist.later(new Set(records.map(partitionId)));
+    handBackAll(records);
+  }
+
+  /** Moves a bulk unit from its stored state to `started`, then tracks its records. */
+  async function driveBulkUnit(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
+    const context = { deadline: deps.deadline - RESERVE_MS };
+    let { state, jobId } = unit;
+    if (state === 'intent') {
+      const job = await deps.salesforce.bulk.create(
+        {
+          object: unit.sobject,
+          operation: unit.operation,
+          ...(unit.externalIdField && unit.operation === 'upsert'
+            ? { externalIdFieldName: unit.externalIdField }
+            : {}),
+        },
+        context,
+      );
+      await deps.after?.('job-create');
+      jobId = job.id;
+      await deps.jobs.advance(unit.unitKey, 'intent', 'created', { jobId });
+      state = 'created';
+    }
+    if (state === 'created') {
+      await deps.salesforce.bulk.upload(jobId!, csv, context);
+      await deps.after?.('upload');
+      await deps.jobs.advance(unit.unitKey, 'created', 'uploaded');
+      state = 'uploaded';
+    }
+    if (state === 'uploaded') {
+      await deps.salesforce.bulk.close(jobId!, context);
+      await deps.after?.('close');
+      await deps.jobs.advance(unit.unitKey, 'uploaded', 'closed');
+      state = 'closed';
+    }
+    if (state === 'closed') {
+      await deps.executions.start(jobId!, {
+        unitKey: unit.unitKey,
+        jobId: jobId!,
+        waitSeconds: Math.max(1, Math.round(config.bulk.pollInterval / 1000)),
+        submittedAt: unit.createdAt,
+      });
+      await deps.after?.('start-execution');
+      await deps.jobs.advance(unit.unitKey, 'closed', 'started');
+    }
+    const touched = new Set<string>();
+    for (const r of records) {
+      const partition = partitionId(r);
+      checkpointOf(partition).entries.set(r.offset, { state: 'tracked', jobId: jobId! });
+      const jobs = checkpointOf(partition).bulkJobs;
+      if (!jobs.includes(unit.unitKey)) jobs.push(unit.unitKey);
+      touched.add(partition);
+    }
+    summary.tracked += records.length;
+    await persist.now(touched);
+    log.info('bulk job submitted', {
+      unitKey: unit.unitKey,
+      jobId,
+      sobject: unit.sobject,
+      records: records.length,
+    });
+  }
+}
+
+// --- helpers ----------------------------------------------------------------------------------------
+
+function storedOf(result: RecordResult): StoredResult {
+  const stored: StoredResult = { status: result.status, errors: result.errors, attempts: result.attempts };
+  if (result.salesforceId) stored.salesforceId = result.salesforceId;
+  if (result.created !== undefined) stored.created = result.created;
+  return stored;
+}
+
+function unknownInsert(attempts: number): StoredResult & { retryable: boolean } {
+  return {
+    status: 'failed',
+    retryable: false,
+    attempts,
+    errors: [
+      {
+        code: 'OUTCOME_UNKNOWN',
+        message:
+          'the insert was sent but its answer was lost (crash or connection loss); it is not sent again to avoid a duplicate: check whether the record exists, or configure externalIdField to make writes idempotent',
+        fields: [],
+      },
+    ],
+  };
+}
+
+function notFound(sobject: string, field: string): StoredResult {
+  return {
+    status: 'failed',
+    attempts: 1,
+    errors: [{ code: 'NOT_FOUND', message: `no ${sobject} has this ${field}`, fields: [field] }],
+  };
+}
+
+function errorOf(error: unknown, code: string): OutcomeError {
+  const e = error as { errorCode?: string; code?: string; message?: string };
+  return { code: e.errorCode ?? code, message: e.message ?? String(error), fields: [] };
+}
+
+/** The outcome of a shaped record from its write result. */
+export function outcomeOf(record: ShapedRecord, result: StoredResult, now: Date): Outcome {
+  const outcome: Outcome = {
+    status: result.status,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    sobject: record.mapping.sobject,
+    operation: record.operation,
+    mode: record.mapping.mode,
+    errors: result.errors,
+    attempts: result.attempts,
+    timestamp: now.toISOString(),
+  };
+  const id = result.salesforceId ?? (record.address?.field === 'Id' ? record.address.value : undefined);
+  if (id) outcome.salesforceId = id;
+  if (result.created !== undefined) outcome.created = result.created;
+  return outcome;
+}
+
+/** Runs `fn` over items with at most `limit` in flight; the first failure rejects after all settle. */
+export async function runConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length && errors.length === 0) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+/**
+ * Saves partition checkpoints, one write at a time per partition; a save asked for while another is
+ * queued joins it (the queued write captures every change made before it starts).
+ */
+function createPersister(
+  store: CheckpointStore,
+  group: string,
+  checkpoints: Map<string, PartitionCheckpoint>,
+) {
+  const running = new Map<string, Promise<void>>();
+  const queued = new Map<string, Promise<void>>();
+  const dirty = new Set<string>();
+  const one = (partition: string): Promise<void> => {
+    dirty.delete(partition);
+    const waiting = queued.get(partition);
+    if (waiting) return waiting;
+    const previous = running.get(partition) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(() => {
+        queued.delete(partition);
+        const write = store.save(group, checkpoints.get(partition)!);
+        running.set(partition, write);
+        return write;
+      });
+    queued.set(partition, next);
+    return next;
+  };
+  return {
+    /** Saves now and waits: the changes are durable when it resolves. */
+    now: async (partitions: Iterable<string>) => {
+      await Promise.all([...new Set([...partitions, ...dirty])].map(one));
+    },
+    /** Remembers the partitions for the next save. */
+    later: (partitions: Iterable<string>) => {
+      for (const p of partitions) dirty.add(p);
+    },
+  };
+}
