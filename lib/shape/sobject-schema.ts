@@ -9,6 +9,7 @@ export interface FieldDescribe {
   updateable: boolean;
   nillable?: boolean;
   externalId?: boolean;
+  unique?: boolean;
   idLookup?: boolean;
   relationshipName?: string | null;
   referenceTo?: string[];

@@ -6,12 +6,15 @@
 // - Rejections are pure: they are recomputed on redelivery, published, then marked `done`.
 // - Realtime units: inserts and deletes are marked `sent` durably before the call. After the call,
 //   insert results (with the new Ids) are stored as `applied` before the outcomes are published, then
-//   everything is `done`. On redelivery an `applied` record is only published; a `sent` insert is not
-//   sent again (it may have been created) and fails with OUTCOME_UNKNOWN; a `sent` delete is sent again
-//   and "already deleted" counts as success. Updates and upserts are idempotent and simply replayed.
-//   The one window left: an insert that Salesforce committed but whose response was lost (crash or
-//   connection loss after the request went out) is reported OUTCOME_UNKNOWN, never duplicated. A
-//   mapping with `externalIdField` turns creates into upserts and has no such window.
+//   everything is `done`. On redelivery an `applied` record is only published. A `sent` insert may
+//   exist: it is looked up by an external id or unique field it carries (found → succeeded, not found →
+//   sent again); an insert with no such field is not sent again and fails with OUTCOME_UNKNOWN. A `sent`
+//   delete is sent again and "already deleted" counts as success. Updates and upserts are idempotent
+//   and simply replayed. The window left: an insert without any unique field whose answer was lost
+//   (crash or connection loss after the request went out) is reported OUTCOME_UNKNOWN, never
+//   duplicated. A mapping with `externalIdField` makes creates upserts and has no such window.
+//   Outcomes are published before their records are marked `done`: a crash in between publishes them
+//   again on redelivery (at least once; consumers and FIFO queues deduplicate by topic/partition/offset).
 // - Bulk units: intent (job store + `submitting` entries) → create → upload → close → start the poller
 //   execution (named after the job) → `tracked`. A redelivery resumes a unit from its stored state.
 // - A retryable failure hands the record's partition back from its offset; later records of that
@@ -196,11 +199,12 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     persist.later(touched);
   };
 
-  // 2. Records a describe failure blocks are retried later, like any retryable failure.
-  const toPlan: ShapedRecord[] = [];
+  // 2. Sort the rest. Records a describe failure blocks are retried later, like any retryable failure.
   const immediate: Outcome[] = [];
   const replay = new Set<ShapedRecord>();
   const resumable = new Map<string, ShapedRecord[]>();
+  const uncertainInserts: ShapedRecord[] = [];
+  const plannable: ShapedRecord[] = [];
   for (const item of items) {
     const { prepared, entry, record } = item;
     if (isRejection(prepared)) {
@@ -212,10 +216,6 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     }
     if (entry?.state === 'applied') {
       immediate.push(outcomeOf(prepared, entry.result, now()));
-      continue;
-    }
-    if (entry?.state === 'sent' && prepared.operation === 'insert') {
-      immediate.push(outcomeOf(prepared, unknownInsert(1), now()));
       continue;
     }
     if (entry?.state === 'submitting') {
@@ -230,10 +230,46 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       if (final) immediate.push(final);
       continue;
     }
-    if (entry?.state === 'sent') replay.add(prepared);
-    toPlan.push(prepared);
+    if (entry?.state === 'sent' && prepared.operation === 'insert') uncertainInserts.push(prepared);
+    else if (entry?.state === 'sent') replay.add(prepared);
+    plannable.push(prepared);
   }
+
+  // 3. An insert sent before a crash or a lost answer may exist: look it up by a unique field it
+  //    carries; found → it succeeded then; not found → send it again; no such field → outcome unknown.
+  const settled = await settleUncertainInserts(uncertainInserts);
+  for (const [record, result] of settled) immediate.push(outcomeOf(record, result, now()));
+  const toPlan = plannable.filter((r) => !settled.has(r));
   await publishAndFinish(immediate);
+
+  async function settleUncertainInserts(records: ShapedRecord[]): Promise<Map<ShapedRecord, StoredResult>> {
+    const out = new Map<ShapedRecord, StoredResult>();
+    const byLookup = new Map<string, { sobject: string; field: string; records: ShapedRecord[] }>();
+    for (const r of records) {
+      const field = lookupFieldOf(r, schemas.get(r.mapping.sobject));
+      if (!field) {
+        out.set(r, unknownInsert(1));
+        continue;
+      }
+      const key = `${r.mapping.sobject}\u0000${field}`;
+      const group = byLookup.get(key) ?? { sobject: r.mapping.sobject, field, records: [] };
+      group.records.push(r);
+      byLookup.set(key, group);
+    }
+    for (const { sobject, field, records: group } of byLookup.values()) {
+      const ids = await deps.salesforce.resolveIds(
+        sobject,
+        field,
+        group.map((r) => String(r.fields[field])),
+        { deadline: deps.deadline - RESERVE_MS },
+      );
+      for (const r of group) {
+        const id = ids.get(String(r.fields[field]));
+        if (id) out.set(r, { status: 'succeeded', salesforceId: id, created: true, errors: [], attempts: 1 });
+      }
+    }
+    return out;
+  }
 
   /**
    * Counts a retryable failure against the record's redelivery budget. Within budget the partition is
@@ -252,13 +288,13 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     return undefined;
   }
 
-  // 3. Resume bulk units whose submission an earlier invocation started.
+  // 4. Resume bulk units whose submission an earlier invocation started.
   for (const [unitKey, unitRecords] of resumable) {
     const stored = await deps.jobs.get(unitKey);
     await resumeBulkUnit(unitKey, stored, unitRecords);
   }
 
-  // 4. Plan and run the rest, stage by stage.
+  // 5. Plan and run the rest, stage by stage.
   const plan = planWrites(toPlan, { bulkUnitSize: config.bulk.batchSize });
   for (const stage of plan.stages) {
     const realtime = stage.filter((u) => u.group.mode === 'realtime');
@@ -267,7 +303,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     for (const unit of bulk) await submitBulkUnit(unit);
   }
 
-  // 5. Nothing unfinished may be acknowledged: anything neither finished nor handed back yet (a path
+  // 6. Nothing unfinished may be acknowledged: anything neither finished nor handed back yet (a path
   //    that should not exist) is handed back here, loudly.
   for (const item of items) {
     if (!isFinished(checkpointOf(item.partition), item.record.offset) && !isWithheld(item.record)) {
@@ -280,7 +316,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     }
   }
 
-  // 6. Move watermarks, save, and tell the event source mapping what to deliver again.
+  // 7. Move watermarks, save, and tell the event source mapping what to deliver again.
   const delivered = new Map<string, number[]>();
   for (const r of records) {
     const list = delivered.get(partitionId(r)) ?? [];
@@ -330,7 +366,9 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       }
       if (result.status === 'failed' && result.retryable) {
         if (operation === 'insert' && result.errors.some((e) => e.code === 'RESPONSE_LOST')) {
-          result = { ...unknownInsert(result.attempts), retryable: false };
+          // Maybe created: stays `sent`, and the redelivery looks it up before sending it again.
+          handBack(partition, record.offset);
+          return;
         } else {
           const final = retryLater(
             partition,
@@ -524,6 +562,17 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
 }
 
 // --- helpers ----------------------------------------------------------------------------------------
+
+/** A field that identifies an inserted record in the target org (external id or unique), if the record has a value. */
+function lookupFieldOf(record: ShapedRecord, schema: SObjectSchema | undefined): string | undefined {
+  if (!schema) return undefined;
+  for (const [name, value] of Object.entries(record.fields)) {
+    if (value === null || typeof value === 'object' || value === '') continue;
+    const field = schema.fields.get(name.toLowerCase());
+    if (field && (field.externalId || field.unique)) return field.name;
+  }
+  return undefined;
+}
 
 function storedOf(result: RecordResult): StoredResult {
   const stored: StoredResult = { status: result.status, errors: result.errors, attempts: result.attempts };

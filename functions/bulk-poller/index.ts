@@ -1,0 +1,35 @@
+// Lambda entry point for the bulk job state machine's poll task: wiring only.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { pollBulkJob } from '../../lib/bulk/poll.ts';
+import type { BulkExecutionInput } from '../../lib/bulk/state-machine.ts';
+import { awsDeps } from '../../lib/runtime/aws.ts';
+import { sinkLogger } from '../../lib/runtime/powertools.ts';
+
+const logger = new Logger({ serviceName: 'sfsink-bulk-poller' });
+const metrics = new Metrics({ namespace: 'sfsink', serviceName: 'sfsink' });
+const tracer = new Tracer({ serviceName: 'sfsink-bulk-poller' });
+const log = sinkLogger(logger);
+const deps = awsDeps(process.env, log);
+
+async function poll(input: BulkExecutionInput, context: Context) {
+  const next = await pollBulkJob(input, {
+    ...deps,
+    salesforce: await deps.salesforce(),
+    deadline: Date.now() + context.getRemainingTimeInMillis() - 5_000,
+    logger: log,
+  });
+  if (next.done && input.mode === 'fail') metrics.addMetric('BulkJobsFailed', MetricUnit.Count, 1);
+  return next;
+}
+
+export const handler = middy(poll)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics));

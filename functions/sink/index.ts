@@ -1,0 +1,50 @@
+// Lambda entry point for the Kafka event source mapping (MSK or self-managed Kafka): wiring only.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
+import { awsDeps } from '../../lib/runtime/aws.ts';
+import { ENVIRONMENT } from '../../lib/runtime/environment.ts';
+import { sinkLogger } from '../../lib/runtime/powertools.ts';
+import { processBatch } from '../../lib/sink/process-batch.ts';
+
+const logger = new Logger({ serviceName: 'sfsink' });
+const metrics = new Metrics({ namespace: 'sfsink', serviceName: 'sfsink' });
+const tracer = new Tracer({ serviceName: 'sfsink' });
+const log = sinkLogger(logger);
+const deps = awsDeps(process.env, log);
+
+async function sink(event: LambdaKafkaEvent, context: Context) {
+  if (!deps.executions)
+    throw new Error(`${ENVIRONMENT.stateMachineArn} is not set: bulk mappings need the state machine`);
+  const salesforce = await deps.salesforce();
+  const result = await processBatch(event, {
+    ...deps,
+    executions: deps.executions,
+    salesforce,
+    group: process.env[ENVIRONMENT.consumerGroup] || event.eventSourceArn || 'default',
+    deadline: Date.now() + context.getRemainingTimeInMillis(),
+    logger: log,
+  });
+  const { summary } = result;
+  metrics.addMetric('RecordsSucceeded', MetricUnit.Count, summary.succeeded);
+  metrics.addMetric('RecordsFailed', MetricUnit.Count, summary.failed);
+  metrics.addMetric('RecordsRejected', MetricUnit.Count, summary.rejected);
+  metrics.addMetric('RecordsSubmittedToBulk', MetricUnit.Count, summary.tracked);
+  metrics.addMetric('RecordsHandedBack', MetricUnit.Count, summary.handedBack);
+  metrics.addMetric('SalesforceApiCalls', MetricUnit.Count, salesforce.callCount());
+  const usage = salesforce.apiUsage();
+  if (usage && usage.max > 0)
+    metrics.addMetric('SalesforceApiUsagePercent', MetricUnit.Percent, (100 * usage.used) / usage.max);
+  return { batchItemFailures: result.batchItemFailures };
+}
+
+export const handler = middy(sink)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,83 @@
+// Builds the sink's dependencies from the Lambda environment: one set of clients per process, reused
+// across invocations. The Salesforce credentials come from Secrets Manager (cached, refreshed every
+// few minutes so a rotated secret is picked up).
+
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type ExecutionStarter, sfnExecutionStarter } from '../bulk/executions.ts';
+import { dynamoJobStore, type JobStore } from '../bulk/job-store.ts';
+import type { CheckpointStore } from '../checkpoint/checkpoint.ts';
+import { dynamoCheckpointStore } from '../checkpoint/dynamodb-store.ts';
+import { loadConfigFromEnv, type SinkConfig } from '../config/index.ts';
+import { createPublishers, type OutcomePublisher } from '../outcomes/index.ts';
+import { indexMappings, type MappingIndex } from '../resolve/resolve.ts';
+import { createSalesforceClient, parseCredentials } from '../salesforce/index.ts';
+import type { SalesforceClient } from '../salesforce/types.ts';
+import type { SinkLogger } from '../sink/logger.ts';
+import { ENVIRONMENT, requireEnv } from './environment.ts';
+
+export interface AwsDeps {
+  config: SinkConfig;
+  mappings: MappingIndex;
+  checkpoints: CheckpointStore;
+  jobs: JobStore;
+  executions: ExecutionStarter | undefined;
+  publisher: OutcomePublisher;
+  /** The Salesforce client for the current secret value (rebuilt when the secret changes). */
+  salesforce(): Promise<SalesforceClient>;
+}
+
+const SECRET_MAX_AGE_SECONDS = 300;
+
+/**
+ * Reads the environment once and creates the clients; call at module scope (cold start).
+ *
+ * @example
+ * const deps = awsDeps(process.env, logger);
+ */
+export function awsDeps(env: NodeJS.ProcessEnv, logger: SinkLogger): AwsDeps {
+  const config = loadConfigFromEnv(env);
+  const table = requireEnv(env, ENVIRONMENT.table);
+  const secretId = requireEnv(env, ENVIRONMENT.secretId);
+  const stateMachineArn = env[ENVIRONMENT.stateMachineArn];
+  const dynamo = new DynamoDBClient({});
+  if (!config.results.sqs && !config.results.kafka) {
+    logger.warn('no result destination is configured: outcomes are only logged', {});
+  }
+  const publisher = createPublishers(config.results, {
+    sqsClient: new SQSClient({}),
+    region: env.AWS_REGION,
+    logger,
+  });
+  let current: { raw: string; client: SalesforceClient } | undefined;
+  return {
+    config,
+    mappings: indexMappings(config),
+    checkpoints: dynamoCheckpointStore(dynamo, table),
+    jobs: dynamoJobStore(dynamo, table),
+    executions: stateMachineArn ? sfnExecutionStarter(new SFNClient({}), stateMachineArn) : undefined,
+    publisher,
+    async salesforce() {
+      const raw = await getSecret<string>(secretId, { maxAge: SECRET_MAX_AGE_SECONDS });
+      if (typeof raw !== 'string')
+        throw new Error(`secret ${secretId} has no SecretString: store the credentials JSON as text`);
+      if (current?.raw !== raw) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          throw new Error(
+            `secret ${secretId} is not JSON: store the credentials object described in the README`,
+          );
+        }
+        current = {
+          raw,
+          client: createSalesforceClient({ credentials: parseCredentials(parsed), config, logger }),
+        };
+      }
+      return current.client;
+    },
+  };
+}

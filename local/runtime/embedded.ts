@@ -1,0 +1,145 @@
+// The whole sink on one machine: the Salesforce emulator, dynalite, the bulk state machine on
+// aws-local-stepfunctions, and the real handlers. `npm start`, `sfsink replay` and the integration
+// tests all run through here.
+
+import { dynamoJobStore, type JobStore } from '../../lib/bulk/job-store.ts';
+import { type PollDeps, pollBulkJob } from '../../lib/bulk/poll.ts';
+import { bulkStateMachineDefinition } from '../../lib/bulk/state-machine.ts';
+import { dynamoCheckpointStore } from '../../lib/checkpoint/dynamodb-store.ts';
+import type { SinkConfig } from '../../lib/config/index.ts';
+import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
+import {
+  createMemoryPublisher,
+  type MemoryPublisher,
+  type OutcomePublisher,
+} from '../../lib/outcomes/index.ts';
+import { indexMappings } from '../../lib/resolve/resolve.ts';
+import { createSalesforceClient } from '../../lib/salesforce/index.ts';
+import type { SalesforceClient, SalesforceCredentials } from '../../lib/salesforce/types.ts';
+import { type SinkLogger, silentLogger } from '../../lib/sink/logger.ts';
+import { type BatchResult, processBatch, type SinkDeps, type Step } from '../../lib/sink/process-batch.ts';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/server.ts';
+import { type LocalDynamo, startLocalDynamo } from '../stand-ins/dynamodb.ts';
+import { type DeliveryReport, deliverUntilCommitted } from '../stand-ins/event-source.ts';
+import { type LocalExecutions, localExecutions } from '../stand-ins/step-functions.ts';
+
+/** The poller's function ARN in the local definition; aws-local-stepfunctions runs a local handler instead. */
+export const LOCAL_POLLER_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:sfsink-bulk-poller';
+
+export interface EmbeddedOptions {
+  config: SinkConfig;
+  /** Salesforce: the emulator (default, started here with these options) or real credentials. */
+  emulator?: EmulatorOptions;
+  credentials?: SalesforceCredentials;
+  /** Every outcome goes here too (a memory publisher by default). */
+  publisher?: OutcomePublisher;
+  /** The state machine definition to run (default: the one `infra/` deploys). */
+  definition?: Record<string, unknown>;
+  /** Milliseconds a Wait state lasts locally. */
+  waitMs?: number;
+  group?: string;
+  logger?: SinkLogger;
+}
+
+export interface Embedded {
+  emulator: Emulator | undefined;
+  dynamo: LocalDynamo;
+  salesforce: SalesforceClient;
+  jobs: JobStore;
+  executions: LocalExecutions;
+  outcomes: MemoryPublisher;
+  /** One invocation of the sink handler; `after` lets a test crash it after a step. */
+  invoke(
+    event: LambdaKafkaEvent,
+    options?: { after?: (step: Step) => void | Promise<void> },
+  ): Promise<BatchResult>;
+  /** Delivers an event until the event source mapping would have committed it all. */
+  deliver(
+    event: LambdaKafkaEvent,
+    options?: { after?: (step: Step) => void | Promise<void>; maxInvocations?: number },
+  ): Promise<DeliveryReport>;
+  /** Waits for every bulk execution started so far to end. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded runtime.
+ *
+ * @example
+ * const sink = await startEmbedded({ config });
+ * await sink.deliver(event);
+ * await sink.settle();
+ * sink.outcomes.outcomes; // one per record
+ */
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
+  const emulator = options.credentials ? undefined : await startEmulator(options.emulator ?? {});
+  const credentials: SalesforceCredentials = options.credentials ?? {
+    authType: 'client_credentials',
+    loginUrl: emulator!.url,
+    clientId: emulator!.credentials.clientId,
+    clientSecret: emulator!.credentials.clientSecret,
+  };
+  const dynamo = await startLocalDynamo();
+  const memory = createMemoryPublisher();
+  const publisher: OutcomePublisher = options.publisher
+    ? {
+        async publish(outcomes) {
+          await options.publisher!.publish(outcomes);
+          await memory.publish(outcomes);
+        },
+        async close() {
+          await options.publisher!.close();
+        },
+      }
+    : memory;
+  const salesforce = createSalesforceClient({ credentials, config, logger });
+  const jobs = dynamoJobStore(dynamo.client, dynamo.table);
+  const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
+  const farFuture = () => Date.now() + 15 * 60_000;
+  const pollDeps = (): PollDeps => ({ config, salesforce, jobs, publisher, deadline: farFuture(), logger });
+  const executions = localExecutions({
+    definition: options.definition ?? bulkStateMachineDefinition({ pollerFunctionArn: LOCAL_POLLER_ARN }),
+    poller: (input) => pollBulkJob(input, pollDeps()),
+    waitMs: options.waitMs ?? 20,
+  });
+  const mappings = indexMappings(config);
+  const sinkDeps = (after?: (step: Step) => void | Promise<void>): SinkDeps => ({
+    config,
+    mappings,
+    group: options.group ?? 'local',
+    salesforce,
+    checkpoints,
+    jobs,
+    executions,
+    publisher,
+    deadline: farFuture(),
+    logger,
+    ...(after ? { after } : {}),
+  });
+
+  return {
+    emulator,
+    dynamo,
+    salesforce,
+    jobs,
+    executions,
+    outcomes: memory,
+    invoke: (event, invokeOptions = {}) => processBatch(event, sinkDeps(invokeOptions.after)),
+    deliver: (event, deliverOptions = {}) =>
+      deliverUntilCommitted(event, (e) => processBatch(e, sinkDeps(deliverOptions.after)), {
+        maxInvocations: deliverOptions.maxInvocations ?? 200,
+        // A partition waiting for its bulk job gets it back after a pause, as the event source would.
+        onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
+      }),
+    settle: () => executions.settle(),
+    async close() {
+      await executions.settle().catch(() => undefined);
+      await publisher.close();
+      await dynamo.close();
+      await emulator?.close();
+    },
+  };
+}
