@@ -196,7 +196,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       else if (o.status === 'failed') summary.failed++;
       else summary.rejected++;
     }
-    persist.later(touched);
+    await persist.now(touched);
   };
 
   // 2. Sort the rest. Records a describe failure blocks are retried later, like any retryable failure.

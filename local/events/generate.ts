@@ -140,8 +140,10 @@ export function orderEvents(options: {
   count: number;
   partitions?: number;
   topic?: string;
+  /** Prefix of Event_Key__c, which is `<prefix><partition>-<offset>`. */
+  keyPrefix?: string;
 }): EventRecordInput[] {
-  const { count, partitions = 2, topic = 'order-events' } = options;
+  const { count, partitions = 2, topic = 'order-events', keyPrefix = 'E-' } = options;
   const offsets = new Array<number>(partitions).fill(0);
   return Array.from({ length: count }, (_, n) => {
     const partition = n % partitions;
@@ -152,7 +154,7 @@ export function orderEvents(options: {
       offset,
       key: `order-${n}`,
       value: {
-        Event_Key__c: `E-${partition}-${offset}`,
+        Event_Key__c: `${keyPrefix}${partition}-${offset}`,
         Amount__c: Math.round(n * 13.37 * 100) / 100,
         Status__c: n % 10 === 0 ? 'Cancelled' : 'Placed',
       },

@@ -13,7 +13,12 @@ const baseConfig: SinkConfigInput = {
   maxRetries: 3,
   bulk: { pollInterval: '1s', maxPollInterval: '2s' },
   mappings: [
-    { topic: 'sfdc-pushtopic-lead', sobject: 'Lead', externalIdField: 'CustomId__c', unknownFields: 'ignore' },
+    {
+      topic: 'sfdc-pushtopic-lead',
+      sobject: 'Lead',
+      externalIdField: 'CustomId__c',
+      unknownFields: 'ignore',
+    },
     { topic: 'order-events', sobject: 'Order_Event__c', mode: 'bulk', operation: 'insert' },
   ],
 };
@@ -25,7 +30,11 @@ afterEach(async () => {
 });
 
 async function start(config: SinkConfigInput = baseConfig, emulator = {}) {
-  sink = await startEmbedded({ config: parseConfig(config), emulator: { bulkProcessingDelayMs: 5, ...emulator }, waitMs: 5 });
+  sink = await startEmbedded({
+    config: parseConfig(config),
+    emulator: { bulkProcessingDelayMs: 5, ...emulator },
+    waitMs: 5,
+  });
   return sink;
 }
 
@@ -41,7 +50,10 @@ function expectOrgMatchesReplay(s: Embedded, expected: Map<string, JsonObject>) 
   }
 }
 
-function expectOneOutcomePerRecord(s: Embedded, records: readonly { topic: string; partition: number; offset: number }[]) {
+function expectOneOutcomePerRecord(
+  s: Embedded,
+  records: readonly { topic: string; partition: number; offset: number }[],
+) {
   const seen = new Map<string, number>();
   for (const o of s.outcomes.outcomes) {
     const key = `${o.topic}/${o.partition}/${o.offset}`;
@@ -87,14 +99,27 @@ describe('sink on the local stand-ins', () => {
   it('bad input never blocks: each bad record is rejected with its code, the rest are written', async () => {
     const s = await start({
       ...baseConfig,
-      mappings: [...baseConfig.mappings!, { topic: 'leads-by-id', sobject: 'Lead', operation: 'update', unknownFields: 'ignore' }],
+      mappings: [
+        ...baseConfig.mappings!,
+        { topic: 'leads-by-id', sobject: 'Lead', operation: 'update', unknownFields: 'ignore' },
+      ],
     });
     const event = mskEvent([
       { topic: 'sfdc-pushtopic-lead', partition: 0, offset: 0, value: 'not json {' },
-      { topic: 'sfdc-pushtopic-lead', partition: 0, offset: 1, value: { _EventType: 'created', LastName: 'Ok', Company: 'A', CustomId__c: 'C-1' } },
+      {
+        topic: 'sfdc-pushtopic-lead',
+        partition: 0,
+        offset: 1,
+        value: { _EventType: 'created', LastName: 'Ok', Company: 'A', CustomId__c: 'C-1' },
+      },
       { topic: 'unmapped-topic', partition: 0, offset: 0, value: { a: 1 } },
       { topic: 'leads-by-id', partition: 0, offset: 0, value: { _EventType: 'updated', LastName: 'No Id' } },
-      { topic: 'sfdc-pushtopic-lead', partition: 1, offset: 0, value: { _EventType: 'created', LastName: 'Ok2', Company: 'B', CustomId__c: 'C-2' } },
+      {
+        topic: 'sfdc-pushtopic-lead',
+        partition: 1,
+        offset: 0,
+        value: { _EventType: 'created', LastName: 'Ok2', Company: 'B', CustomId__c: 'C-2' },
+      },
     ]);
     const result = await s.invoke(event);
     expect(result.batchItemFailures).toEqual([]);
@@ -118,15 +143,45 @@ describe('sink on the local stand-ins', () => {
         { topic: 'accounts', sobject: 'Account', externalIdField: 'External_Id__c' },
       ],
     });
-    s.emulator!.faults.add({ fault: 'status', status: 503, route: 'collections', path: 'Account', times: 'always' });
+    s.emulator!.faults.add({
+      fault: 'status',
+      status: 503,
+      route: 'collections',
+      path: 'Account',
+      times: 'always',
+    });
     const event = mskEvent([
-      { topic: 'accounts', partition: 0, offset: 5, value: { _EventType: 'created', Name: 'A', External_Id__c: 'A-1' } },
-      { topic: 'accounts', partition: 0, offset: 6, value: { _EventType: 'created', Name: 'B', External_Id__c: 'A-2' } },
-      { topic: 'accounts', partition: 1, offset: 9, value: { _EventType: 'created', Name: 'C', External_Id__c: 'A-3' } },
-      { topic: 'sfdc-pushtopic-lead', partition: 0, offset: 3, value: { _EventType: 'created', LastName: 'L', Company: 'C', CustomId__c: 'C-9' } },
+      {
+        topic: 'accounts',
+        partition: 0,
+        offset: 5,
+        value: { _EventType: 'created', Name: 'A', External_Id__c: 'A-1' },
+      },
+      {
+        topic: 'accounts',
+        partition: 0,
+        offset: 6,
+        value: { _EventType: 'created', Name: 'B', External_Id__c: 'A-2' },
+      },
+      {
+        topic: 'accounts',
+        partition: 1,
+        offset: 9,
+        value: { _EventType: 'created', Name: 'C', External_Id__c: 'A-3' },
+      },
+      {
+        topic: 'sfdc-pushtopic-lead',
+        partition: 0,
+        offset: 3,
+        value: { _EventType: 'created', LastName: 'L', Company: 'C', CustomId__c: 'C-9' },
+      },
     ]);
     const result = await s.invoke(event);
-    expect(result.batchItemFailures.sort((a, b) => a.itemIdentifier.partition.localeCompare(b.itemIdentifier.partition))).toEqual([
+    expect(
+      result.batchItemFailures.sort((a, b) =>
+        a.itemIdentifier.partition.localeCompare(b.itemIdentifier.partition),
+      ),
+    ).toEqual([
       { itemIdentifier: { partition: 'accounts-0', offset: 5 } },
       { itemIdentifier: { partition: 'accounts-1', offset: 9 } },
     ]);
