@@ -77,7 +77,7 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
     const age = (now().getTime() - Date.parse(input.submittedAt)) / 1000;
     if (age < JOB_LIFETIME_SECONDS) {
       const max = Math.max(1, Math.round(deps.config.bulk.maxPollInterval / 1000));
-      return { ...input, waitSeconds: Math.min(max, Math.max(1, input.waitSeconds * 2)) };
+      return { ...input, done: false, waitSeconds: Math.min(max, Math.max(1, input.waitSeconds * 2)) };
     }
     info = await deps.salesforce.bulk.abort(input.jobId, context);
   }

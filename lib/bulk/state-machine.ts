@@ -73,7 +73,15 @@ export function bulkStateMachineDefinition(options: { pollerFunctionArn: string 
       },
       [STATE_NAMES.choice]: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.done', BooleanEquals: true, Next: 'Done' }],
+        Choices: [
+          {
+            And: [
+              { Variable: '$.done', IsPresent: true },
+              { Variable: '$.done', BooleanEquals: true },
+            ],
+            Next: 'Done',
+          },
+        ],
         Default: STATE_NAMES.wait,
       },
       [STATE_NAMES.fail]: {

@@ -96,6 +96,47 @@ describe('sink on the local stand-ins', () => {
     expect(s.emulator!.counters.bulkBatches).toBe(1);
   });
 
+  it('in bulk mode too, created → updated → deleted of one record apply in Kafka order (one job at a time per partition)', async () => {
+    const s = await start({
+      ...baseConfig,
+      mappings: [{ topic: 'sfdc-pushtopic-lead', sobject: 'Lead', externalIdField: 'CustomId__c', mode: 'bulk', unknownFields: 'ignore' }],
+    });
+    const records = leadStream({ leads: 40, partitions: 2, updates: 2, deleteEvery: 4 });
+    const report = await s.deliver(mskEvent(records), { maxInvocations: 500 });
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    expectOrgMatchesReplay(s, sequentialLeadState(records));
+    expectOneOutcomePerRecord(s, records);
+    expect(s.outcomes.outcomes.filter((o) => o.status !== 'succeeded')).toEqual([]);
+  });
+
+  it('never has more bulk jobs open than bulk.maxConcurrentJobs; the rest wait and are not dropped', async () => {
+    // Jobs take a while, so they would overlap if the limit let them.
+    const s = await start(
+      { ...baseConfig, bulk: { ...baseConfig.bulk, batchSize: 100, maxConcurrentJobs: 1 } },
+      { bulkProcessingDelayMs: 200 },
+    );
+    // Three partitions: without the limit, three jobs (one per partition) would run at once.
+    const records = orderEvents({ count: 300, partitions: 3 });
+    let open = 0;
+    let maxOpen = 0;
+    const jobs = s.salesforce.bulk;
+    const create = jobs.create.bind(jobs);
+    jobs.create = async (...args) => {
+      const job = await create(...args);
+      const running = s.emulator!.bulk.jobs().filter((j) => !['JobComplete', 'Failed', 'Aborted'].includes(j.state));
+      open = running.length;
+      maxOpen = Math.max(maxOpen, open);
+      return job;
+    };
+    const report = await s.deliver(mskEvent(records), { maxInvocations: 500 });
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    expect(maxOpen).toBe(1);
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(300);
+    expectOneOutcomePerRecord(s, records);
+  });
+
   it('bad input never blocks: each bad record is rejected with its code, the rest are written', async () => {
     const s = await start({
       ...baseConfig,
