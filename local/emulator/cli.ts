@@ -114,10 +114,11 @@ export function parseCli(args: string[]): { help: boolean; options: EmulatorOpti
   };
 }
 
-async function main(): Promise<void> {
+/** Runs the standalone emulator (`npm run emulator`, `sfsink emulator`) until SIGINT/SIGTERM. */
+export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
   let parsed: ReturnType<typeof parseCli>;
   try {
-    parsed = parseCli(process.argv.slice(2));
+    parsed = parseCli(args);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
     process.exit(2);

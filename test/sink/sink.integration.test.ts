@@ -99,7 +99,15 @@ describe('sink on the local stand-ins', () => {
   it('in bulk mode too, created → updated → deleted of one record apply in Kafka order (one job at a time per partition)', async () => {
     const s = await start({
       ...baseConfig,
-      mappings: [{ topic: 'sfdc-pushtopic-lead', sobject: 'Lead', externalIdField: 'CustomId__c', mode: 'bulk', unknownFields: 'ignore' }],
+      mappings: [
+        {
+          topic: 'sfdc-pushtopic-lead',
+          sobject: 'Lead',
+          externalIdField: 'CustomId__c',
+          mode: 'bulk',
+          unknownFields: 'ignore',
+        },
+      ],
     });
     const records = leadStream({ leads: 40, partitions: 2, updates: 2, deleteEvery: 4 });
     const report = await s.deliver(mskEvent(records), { maxInvocations: 500 });
@@ -124,7 +132,9 @@ describe('sink on the local stand-ins', () => {
     const create = jobs.create.bind(jobs);
     jobs.create = async (...args) => {
       const job = await create(...args);
-      const running = s.emulator!.bulk.jobs().filter((j) => !['JobComplete', 'Failed', 'Aborted'].includes(j.state));
+      const running = s
+        .emulator!.bulk.jobs()
+        .filter((j) => !['JobComplete', 'Failed', 'Aborted'].includes(j.state));
       open = running.length;
       maxOpen = Math.max(maxOpen, open);
       return job;
