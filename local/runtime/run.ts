@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { SinkConfig } from '../../lib/config/index.ts';
 import { type LambdaKafkaEvent, recordsOfEvent } from '../../lib/decode/index.ts';
 import type { Outcome } from '../../lib/outcomes/index.ts';
+import type { SalesforceCredentials } from '../../lib/salesforce/types.ts';
 import type { EmulatorOptions } from '../emulator/server.ts';
 import { type Embedded, startEmbedded } from './embedded.ts';
 
@@ -13,6 +14,8 @@ export interface RunOptions {
   /** MSK-shaped event files (JSON), delivered in the order given. */
   eventFiles: string[];
   emulator?: EmulatorOptions;
+  /** A real org (or a remote emulator) instead of the embedded emulator. */
+  credentials?: SalesforceCredentials;
   /** Where outcomes and the emulator snapshot are written. */
   outDir: string;
   /** Called with a line of progress; `live` lines may be overwritten on a TTY. */
@@ -69,8 +72,11 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
   const progress = options.progress ?? (() => undefined);
   const embedded = await startEmbedded({
     config: options.config,
-    emulator: { bulkProcessingDelayMs: 50, ...options.emulator },
-    waitMs: 50,
+    ...(options.credentials
+      ? { credentials: options.credentials }
+      : { emulator: { bulkProcessingDelayMs: 50, ...options.emulator } }),
+    // Against a real org, Wait states last as long as the configured poll interval.
+    waitMs: options.credentials ? options.config.bulk.pollInterval : 50,
   });
   const all: { topic: string; partition: number; offset: number }[] = [];
   let invocations = 0;
@@ -109,7 +115,9 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
     outcomesFile,
     outcomes.map((o) => JSON.stringify(o)).join('\n') + (outcomes.length ? '\n' : ''),
   );
-  const snapshotFile = embedded.emulator!.saveSnapshot(resolve(options.outDir, 'emulator-snapshot.json'));
+  const snapshotFile = embedded.emulator
+    ? embedded.emulator.saveSnapshot(resolve(options.outDir, 'emulator-snapshot.json'))
+    : '(a real org: inspect it in Salesforce)';
 
   const summary: RunSummary = {
     topics: summarize(all, outcomes, options.config),
@@ -117,8 +125,8 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
     outcomes: outcomes.length,
     lost,
     duplicated,
-    apiCalls: embedded.emulator!.counters.apiCalls,
-    bulkBatches: embedded.emulator!.counters.bulkBatches,
+    apiCalls: embedded.emulator ? embedded.emulator.counters.apiCalls : embedded.salesforce.callCount(),
+    bulkBatches: embedded.emulator ? embedded.emulator.counters.bulkBatches : -1,
     bulkJobs: embedded.executions.names.length,
     invocations,
     wallMs: Date.now() - started,
@@ -165,7 +173,7 @@ export function formatSummary(summary: RunSummary): string {
     `records in:             ${summary.records}`,
     `outcomes:               ${summary.outcomes} (lost: ${summary.lost}, duplicated: ${summary.duplicated})`,
     `Salesforce API calls:   ${summary.apiCalls}`,
-    `Bulk jobs / batches:    ${summary.bulkJobs} / ${summary.bulkBatches}`,
+    `Bulk jobs / batches:    ${summary.bulkJobs} / ${summary.bulkBatches < 0 ? 'see the org' : summary.bulkBatches}`,
     `handler invocations:    ${summary.invocations}`,
     `wall time:              ${(summary.wallMs / 1000).toFixed(1)} s`,
     `outcomes (JSON lines):  ${summary.outcomesFile}`,

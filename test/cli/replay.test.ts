@@ -1,0 +1,144 @@
+// `sfsink replay` against the emulator as if it were a remote org: over HTTP, credentials from a file.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../local/cli.ts';
+import { type Emulator, startEmulator } from '../../local/emulator/server.ts';
+import { mskEvent } from '../../local/events/build-event.ts';
+import { leadStream } from '../../local/events/generate.ts';
+
+let emulator: Emulator;
+let dir: string;
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+  return {
+    out,
+    err,
+    restore() {
+      o.mockRestore();
+      e.mockRestore();
+    },
+  };
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({ bulkProcessingDelayMs: 5 });
+  dir = mkdtempSync(join(tmpdir(), 'sfsink-replay-'));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      mappings: [
+        {
+          topic: 'sfdc-pushtopic-lead',
+          sobject: 'Lead',
+          externalIdField: 'CustomId__c',
+          unknownFields: 'ignore',
+        },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'credentials.json'),
+    JSON.stringify({
+      authType: 'client_credentials',
+      loginUrl: emulator.url,
+      clientId: emulator.credentials.clientId,
+      clientSecret: emulator.credentials.clientSecret,
+    }),
+  );
+  writeFileSync(
+    join(dir, 'event.json'),
+    JSON.stringify(mskEvent(leadStream({ leads: 10, partitions: 2, updates: 1 }))),
+  );
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+describe('sfsink replay', () => {
+  it('writes the events to the org over HTTP and prints one outcome per record', async () => {
+    const io = capture();
+    let code: number;
+    try {
+      code = await main([
+        'replay',
+        join(dir, 'event.json'),
+        '--config',
+        join(dir, 'config.json'),
+        '--credentials',
+        join(dir, 'credentials.json'),
+        '--out',
+        join(dir, 'out'),
+      ]);
+    } finally {
+      io.restore();
+    }
+    expect(io.err.join('')).toBe('');
+    expect(code).toBe(0);
+    const outcomes = io.out
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { status: string });
+    expect(outcomes).toHaveLength(20);
+    expect(outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+    expect(emulator.org.list('Lead')).toHaveLength(10);
+    expect(emulator.calls().some((c) => c.path.includes('/oauth2/token'))).toBe(true);
+    expect(io.out.join('')).not.toContain(emulator.credentials.clientSecret);
+  });
+
+  it('refuses an org whose URL is not https unless it is localhost', async () => {
+    writeFileSync(
+      join(dir, 'plain-http.json'),
+      JSON.stringify({
+        authType: 'client_credentials',
+        loginUrl: 'http://example.com',
+        clientId: 'id',
+        clientSecret: 's3cr3t-value',
+      }),
+    );
+    const io = capture();
+    let code: number;
+    try {
+      code = await main([
+        'replay',
+        join(dir, 'event.json'),
+        '--config',
+        join(dir, 'config.json'),
+        '--credentials',
+        join(dir, 'plain-http.json'),
+      ]);
+    } finally {
+      io.restore();
+    }
+    expect(code).toBe(2);
+    expect(io.err.join('')).toMatch(/^sfsink: .*https/);
+    expect(io.err.join('')).not.toContain('s3cr3t-value');
+    expect(io.err.join('')).not.toMatch(/\n\s+at /);
+  });
+
+  it('says which file is missing instead of failing with a stack trace', async () => {
+    const io = capture();
+    let code: number;
+    try {
+      code = await main([
+        'replay',
+        join(dir, 'event.json'),
+        '--config',
+        join(dir, 'config.json'),
+        '--credentials',
+        join(dir, 'nope.json'),
+      ]);
+    } finally {
+      io.restore();
+    }
+    expect(code).toBe(2);
+    expect(io.err.join('')).toContain('nope.json does not exist');
+  });
+});
