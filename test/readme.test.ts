@@ -6,7 +6,9 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 describe('README', () => {
   it('has the configuration reference generated from the current schema (run npm run docs:config)', () => {
-    const section = readme.split('<!-- config-reference:start -->')[1]?.split('<!-- config-reference:end -->')[0];
+    const section = readme
+      .split('<!-- config-reference:start -->')[1]
+      ?.split('<!-- config-reference:end -->')[0];
     expect(section?.trim()).toBe(configReference());
   });
 
