@@ -1,0 +1,262 @@
+// Every REST call goes through here: the session (refreshed once per expiry on 401), the retry policy
+// of retry.ts (bounded by attempts and by the caller's deadline), the per-request timeout, the call
+// counter and the latest Sforce-Limit-Info reading.
+import type { Authenticator, Session } from './auth.ts';
+import {
+  DailyApiLimitError,
+  DeadlineExceededError,
+  ResponseLostError,
+  SalesforceApiError,
+  SalesforceUnavailableError,
+  SessionRejectedError,
+  TransportError,
+} from './errors.ts';
+import type { HttpMethod, HttpRequest, Send, SendStreamed, StreamedResponse } from './http.ts';
+import type { Redactor, SalesforceLogger } from './redact.ts';
+import { type BackoffOptions, backoffDelay, classifyResponse, parseRetryAfter } from './retry.ts';
+import type { ApiUsage, CallContext } from './types.ts';
+
+export interface ApiRequest {
+  method: HttpMethod;
+  /** Below `/services/data/vXX.X` (e.g. `/composite/sobjects?ids=…`), or absolute from `/services/`. */
+  path: string;
+  body?: string | Buffer;
+  /** Default `application/json` when there is a body. */
+  contentType?: string;
+  accept?: string;
+  /** Extra headers (e.g. If-Modified-Since). */
+  headers?: Record<string, string>;
+  /** True when sending it twice leaves Salesforce as sending it once would. */
+  idempotent: boolean;
+  /** For messages: "a Collections insert of 200 Lead records". */
+  what: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** HTTP requests this call took (retries and the replay after a refresh included). */
+  attempts: number;
+  /** An earlier attempt was sent and its response lost: it may have been applied (idempotent calls only). */
+  maybeAppliedBefore: boolean;
+}
+
+export interface Api {
+  /** Sends a call, retrying as the policy allows; resolves with a 2xx/3xx answer, or throws. */
+  call(request: ApiRequest, context: CallContext): Promise<ApiResponse>;
+  /** Like call, for a GET whose successful body is streamed (bulk result files). */
+  stream(
+    request: ApiRequest,
+    context: CallContext,
+  ): Promise<{ response: StreamedResponse; attempts: number }>;
+  callCount(): number;
+  apiUsage(): ApiUsage | undefined;
+}
+
+export interface ApiOptions {
+  auth: Authenticator;
+  send: Send;
+  sendStreamed: SendStreamed;
+  apiVersion: string;
+  requestTimeout: number;
+  maxRetries: number;
+  backoff: BackoffOptions;
+  redactor: Redactor;
+  logger: SalesforceLogger;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}
+
+interface Problem {
+  code: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+const LIMIT_INFO = /api-usage=(\d+)\/(\d+)/;
+
+/**
+ * Creates the REST caller over an authenticator and a transport.
+ *
+ * @example
+ * const api = createApi({ auth, send, sendStreamed, apiVersion: '65.0', requestTimeout: 30_000, maxRetries: 5,
+ *   backoff, redactor, logger, sleep, now: Date.now });
+ * const res = await api.call({ method: 'GET', path: '/limits', idempotent: true, what: 'the limits' }, { deadline });
+ */
+export function createApi(options: ApiOptions): Api {
+  const { auth, redactor, logger } = options;
+  let calls = 0;
+  let usage: ApiUsage | undefined;
+
+  function url(session: Session, path: string): string {
+    return path.startsWith('/services/')
+      ? `${session.instanceUrl}${path}`
+      : `${session.instanceUrl}/services/data/v${options.apiVersion}${path}`;
+  }
+
+  function track(headers: Record<string, string>): void {
+    const match = LIMIT_INFO.exec(headers['sforce-limit-info'] ?? '');
+    if (match) usage = { used: Number(match[1]), max: Number(match[2]) };
+  }
+
+  function unavailable(request: ApiRequest, problem: Problem, attempts: number, why = ''): never {
+    throw new SalesforceUnavailableError(
+      problem.code,
+      `${request.what} failed: ${problem.message}${why}`,
+      attempts,
+    );
+  }
+
+  async function execute<R extends { status: number; headers: Record<string, string> }>(
+    request: ApiRequest,
+    context: CallContext,
+    sendOnce: (http: HttpRequest, timeoutMs: number) => Promise<R>,
+    errorText: (response: R) => Promise<string>,
+  ): Promise<{ response: R; attempts: number; maybeAppliedBefore: boolean }> {
+    let attempts = 0;
+    let retry = 0;
+    let maybeAppliedBefore = false;
+    let replayedAfterRefresh = false;
+    let problem: Problem | undefined;
+    const pathOnly = request.path.split('?')[0];
+    for (;;) {
+      const startedAt = options.now();
+      if (startedAt >= context.deadline) {
+        if (!problem) throw new DeadlineExceededError(`send ${request.what}`);
+        unavailable(request, problem, attempts, "; the invocation's deadline passed before another attempt");
+      }
+      const session = await auth.session(context.deadline);
+      // The session may come from another client sharing the process cache: mask it here too.
+      redactor.add(session.accessToken);
+      // An idempotent attempt is cut at the deadline (a retry is harmless); a non-idempotent one gets
+      // its full timeout, since cutting it short would leave its outcome unknown.
+      const timeout = request.idempotent
+        ? Math.max(1, Math.min(options.requestTimeout, context.deadline - startedAt))
+        : options.requestTimeout;
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${session.accessToken}`,
+        accept: request.accept ?? 'application/json',
+        ...request.headers,
+      };
+      if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+      attempts++;
+      calls++;
+      let response: R | undefined;
+      try {
+        response = await sendOnce(
+          {
+            method: request.method,
+            url: url(session, request.path),
+            headers,
+            ...(request.body === undefined ? {} : { body: request.body }),
+          },
+          timeout,
+        );
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        logger.debug('Salesforce call failed below HTTP', {
+          method: request.method,
+          path: pathOnly,
+          code: error.code,
+          attempt: attempts,
+        });
+        if (error.sent && !request.idempotent) throw new ResponseLostError(request.what, error.message);
+        if (error.sent) maybeAppliedBefore = true;
+        problem = { code: error.code, message: error.message };
+      }
+      if (response) {
+        track(response.headers);
+        logger.debug('Salesforce call', {
+          method: request.method,
+          path: pathOnly,
+          status: response.status,
+          attempt: attempts,
+          ms: options.now() - startedAt,
+        });
+        const text = response.status >= 400 ? await errorText(response) : '';
+        const verdict = classifyResponse(response.status, text);
+        switch (verdict.kind) {
+          case 'ok':
+            return { response, attempts, maybeAppliedBefore };
+          case 'session':
+            if (replayedAfterRefresh) throw new SessionRejectedError(redactor.redact(verdict.error.message));
+            await auth.refresh(session, context.deadline);
+            replayedAfterRefresh = true;
+            continue;
+          case 'daily-limit':
+            throw new DailyApiLimitError(redactor.redact(verdict.error.message));
+          case 'fail': {
+            const { errorCode, message, fields } = verdict.error;
+            throw new SalesforceApiError(
+              response.status,
+              errorCode,
+              redactor.redact(message),
+              fields,
+              request.what,
+            );
+          }
+          case 'retry': {
+            const { errorCode, message } = verdict.error;
+            const safeMessage = redactor.redact(message);
+            if (!verdict.unprocessed && !request.idempotent) {
+              throw new ResponseLostError(
+                request.what,
+                `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
+              );
+            }
+            const code = errorCode.startsWith('HTTP_')
+              ? response.status === 429
+                ? 'TOO_MANY_REQUESTS'
+                : 'SERVER_UNAVAILABLE'
+              : errorCode;
+            problem = {
+              code,
+              message: `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
+              retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
+            };
+          }
+        }
+      }
+      replayedAfterRefresh = false;
+      const failed = problem!;
+      if (retry >= options.maxRetries) unavailable(request, failed, attempts);
+      const delay = backoffDelay(retry, options.backoff, failed.retryAfterMs);
+      if (options.now() + delay >= context.deadline) {
+        unavailable(
+          request,
+          failed,
+          attempts,
+          `; the next attempt (in ${delay} ms) would start after the invocation's deadline`,
+        );
+      }
+      logger.warn('Salesforce call failed; retrying', {
+        method: request.method,
+        path: pathOnly,
+        code: failed.code,
+        attempt: attempts,
+        delayMs: delay,
+      });
+      await options.sleep(delay);
+      retry++;
+    }
+  }
+
+  return {
+    async call(request, context) {
+      const { response, attempts, maybeAppliedBefore } = await execute(
+        request,
+        context,
+        options.send,
+        async (r) => r.body,
+      );
+      return { ...response, attempts, maybeAppliedBefore };
+    },
+    async stream(request, context) {
+      const { response, attempts } = await execute(request, context, options.sendStreamed, (r) => r.text());
+      return { response, attempts };
+    },
+    callCount: () => calls,
+    apiUsage: () => (usage ? { ...usage } : undefined),
+  };
+}

@@ -1,0 +1,169 @@
+// The Salesforce client: validated credentials → authenticator → REST caller → Collections writer,
+// Bulk API 2.0 steps, external id resolution and the describe cache. State that should outlive one
+// invocation (the session, describes, fields Salesforce refused) lives in a cache shared by every
+// client of the same credentials in the process, so a handler may build its client per invocation.
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { SinkConfig } from '../config/index.ts';
+import { createApi } from './api.ts';
+import { createAuthenticator, type SessionSlot } from './auth.ts';
+import { createBulkJobs } from './bulk.ts';
+import { createUnitWriter, type DroppedFields } from './collections.ts';
+import { parseCredentials, secretValues } from './credentials.ts';
+import {
+  createDescribeCache,
+  createSchemaOf,
+  DEFAULT_DESCRIBE_TTL_MS,
+  type DescribeCache,
+} from './describe.ts';
+import { resolveExternalIds } from './external-ids.ts';
+import { createFetchSend, createJsforceSend, type Send, type SendStreamed } from './http.ts';
+import { createRedactor, type SalesforceLogger, safeLogger } from './redact.ts';
+import { DEFAULT_BACKOFF } from './retry.ts';
+import { runStage } from './stage.ts';
+import type { SalesforceClient, SalesforceCredentials } from './types.ts';
+
+/** Per-credentials state kept across invocations: sessions, describes, refused fields. */
+export interface ClientCache {
+  sessions: Map<string, SessionSlot>;
+  describes: Map<string, DescribeCache>;
+  droppedFields: Map<string, DroppedFields>;
+}
+
+/**
+ * An empty cache (tests, or a handler that wants isolation); clients share the process's by default.
+ *
+ * @example
+ * const client = createSalesforceClient({ credentials, config, cache: createClientCache() });
+ */
+export function createClientCache(): ClientCache {
+  return { sessions: new Map(), describes: new Map(), droppedFields: new Map() };
+}
+
+const processCache = createClientCache();
+
+export interface SalesforceClientOptions {
+  /** The credentials secret: its JSON text or the parsed object (validated either way). */
+  credentials: SalesforceCredentials | string;
+  config: Pick<SinkConfig, 'apiVersion' | 'requestTimeout' | 'maxRetries' | 'maxInFlight'>;
+  /** Receives redacted messages only. Powertools' Logger fits. */
+  logger?: SalesforceLogger;
+  /** Uniform in [0, 1), for backoff jitter. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Epoch ms. */
+  now?: () => number;
+  /** How long a describe is used before it is revalidated (default 15 minutes). */
+  describeTtlMs?: number;
+  backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** Default: one cache per process, keyed by the credentials. */
+  cache?: ClientCache;
+  /** Transport overrides (tests). */
+  send?: Send;
+  sendStreamed?: SendStreamed;
+}
+
+/** A key for the credentials that does not reveal them (rotating the secret starts a new session). */
+function identityOf(credentials: SalesforceCredentials, apiVersion: string): string {
+  const canonical = JSON.stringify(Object.entries(credentials).sort(([a], [b]) => a.localeCompare(b)));
+  return `${createHash('sha256').update(canonical).digest('hex')}:${apiVersion}`;
+}
+
+function entry<V>(map: Map<string, V>, key: string, create: () => V): V {
+  const existing = map.get(key);
+  if (existing !== undefined) return existing;
+  const created = create();
+  map.set(key, created);
+  return created;
+}
+
+/**
+ * Creates the Salesforce client the handlers use.
+ *
+ * @example
+ * const client = createSalesforceClient({ credentials: secretJson, config, logger });
+ * const schema = await client.schemaOf('Lead', { deadline });
+ * const results = await client.writeUnit(unit, { deadline });
+ */
+export function createSalesforceClient(options: SalesforceClientOptions): SalesforceClient {
+  const credentials = parseCredentials(options.credentials);
+  const redactor = createRedactor(secretValues(credentials));
+  const logger = safeLogger(options.logger, redactor);
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
+  const { apiVersion, requestTimeout, maxRetries, maxInFlight } = options.config;
+  const backoff = {
+    baseDelayMs: options.backoff?.baseDelayMs ?? DEFAULT_BACKOFF.baseDelayMs,
+    maxDelayMs: options.backoff?.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs,
+    random: options.random ?? Math.random,
+  };
+  const cache = options.cache ?? processCache;
+  const identity = identityOf(credentials, apiVersion);
+  const send = options.send ?? createJsforceSend();
+
+  const auth = createAuthenticator({
+    credentials,
+    send,
+    slot: entry(cache.sessions, identity, (): SessionSlot => ({})),
+    redactor,
+    logger,
+    requestTimeout,
+    maxRetries,
+    backoff,
+    sleep,
+    now,
+  });
+  const api = createApi({
+    auth,
+    send,
+    sendStreamed: options.sendStreamed ?? createFetchSend(),
+    apiVersion,
+    requestTimeout,
+    maxRetries,
+    backoff,
+    redactor,
+    logger,
+    sleep,
+    now,
+  });
+  const inParallel = <T, R>(items: readonly T[], fn: (item: T) => Promise<R>) =>
+    runStage(items, (item) => fn(item), maxInFlight).then((settled) =>
+      settled.map((s) => {
+        if (s.status === 'rejected') throw s.reason;
+        return s.value;
+      }),
+    );
+  const resolve = (
+    sobject: string,
+    field: string,
+    values: readonly string[],
+    context: { deadline: number },
+  ) => resolveExternalIds(api, sobject, field, values, context, apiVersion, inParallel);
+
+  return {
+    schemaOf: createSchemaOf({
+      api,
+      cache: entry(cache.describes, identity, createDescribeCache),
+      ttlMs: options.describeTtlMs ?? DEFAULT_DESCRIBE_TTL_MS,
+      now,
+      logger,
+    }),
+    writeUnit: createUnitWriter({
+      api,
+      maxRetries,
+      backoff,
+      sleep,
+      now,
+      logger,
+      redact: redactor.redact,
+      droppedFields: entry(cache.droppedFields, identity, () => new Map()),
+      resolve,
+    }),
+    async resolveIds(sobject, externalIdField, values, context) {
+      return (await resolve(sobject, externalIdField, values, context)).ids;
+    },
+    bulk: createBulkJobs({ api, logger }),
+    apiUsage: api.apiUsage,
+    callCount: api.callCount,
+  };
+}

@@ -1,0 +1,470 @@
+// One realtime write unit (≤ 200 records) through sObject Collections, mapped entry by entry to one
+// result per record, in unit order.
+//
+// Beyond the single call:
+// - Update/delete addressed by an external id resolve the Ids first (one query per unit); a value that
+//   matches no live record fails with NOT_FOUND (nothing is created), one that matches several with
+//   DUPLICATE_EXTERNAL_ID.
+// - Records refused with UNABLE_TO_LOCK_ROW are sent again on their own (a follow-up call with just
+//   those records), with backoff, up to `maxRetries` times.
+// - Records refused with INVALID_FIELD_FOR_INSERT_UPDATE are sent once more without the named fields
+//   (never the addressing field), and those fields are left out of every later write of that sObject
+//   and operation in this process. This holds for inserts too: with allOrNone false, a record that
+//   failed was not written, so resending just that record cannot duplicate it.
+// - allOrNone units: Salesforce rolls the whole call back when any record fails, so a retry (for a
+//   lock or dropped fields) resends the whole unit; a final failure maps every record faithfully (the
+//   culprits with their errors, the others with ALL_OR_NONE_OPERATION_ROLLED_BACK).
+// - A call that fails as a whole (throttling or 5xx past the retries, a lost response, the deadline)
+//   fails every record it carried with that code, `retryable` as the error says. Org-wide failures
+//   (daily API limit, login refused) are thrown when nothing has been written yet.
+import type { Operation } from '../config/index.ts';
+import type { OutcomeError } from '../outcomes/outcome.ts';
+import { COLLECTIONS_LIMIT, type WriteUnit } from '../plan/plan.ts';
+import type { JsonObject } from '../records.ts';
+import type { Api, ApiResponse } from './api.ts';
+import {
+  AuthenticationError,
+  CredentialsError,
+  DailyApiLimitError,
+  InsecureUrlError,
+  ResponseLostError,
+  SalesforceApiError,
+  SalesforceClientError,
+  SessionRejectedError,
+  UnexpectedResponseError,
+} from './errors.ts';
+import type { Resolution } from './external-ids.ts';
+import type { SalesforceLogger } from './redact.ts';
+import { type BackoffOptions, backoffDelay, RETRYABLE_RECORD_CODES } from './retry.ts';
+import type { CallContext, RecordResult } from './types.ts';
+
+const LOCKED = 'UNABLE_TO_LOCK_ROW';
+const NOT_WRITABLE = 'INVALID_FIELD_FOR_INSERT_UPDATE';
+const ROLLED_BACK = 'ALL_OR_NONE_OPERATION_ROLLED_BACK';
+
+/** Fields Salesforce refused, remembered per (sObject, operation) for the life of the process. */
+export type DroppedFields = Map<string, Set<string>>;
+
+export interface UnitWriterOptions {
+  api: Api;
+  maxRetries: number;
+  backoff: BackoffOptions;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  logger: SalesforceLogger;
+  /** Masks secrets in Salesforce's per-record messages before they become outcomes. */
+  redact: (text: string) => string;
+  droppedFields: DroppedFields;
+  resolve: (
+    sobject: string,
+    field: string,
+    values: readonly string[],
+    context: CallContext,
+  ) => Promise<Resolution>;
+}
+
+interface SaveEntry {
+  id?: string | null;
+  success?: boolean;
+  created?: boolean;
+  errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
+}
+
+interface Pending {
+  index: number;
+  /** Body fields (no `attributes`); for delete, unused. */
+  fields: JsonObject;
+  /** The addressed Id (update by external id, delete). */
+  id?: string;
+  attempts: number;
+  fieldRetryDone: boolean;
+  /** An earlier call carrying this record may have been applied (its response was lost). */
+  maybeApplied: boolean;
+  lastErrors: OutcomeError[];
+}
+
+/** Errors that concern the whole org or configuration: no point writing anything else. */
+function isOrgWide(error: unknown): boolean {
+  return (
+    error instanceof DailyApiLimitError ||
+    error instanceof AuthenticationError ||
+    error instanceof SessionRejectedError ||
+    error instanceof CredentialsError ||
+    error instanceof InsecureUrlError
+  );
+}
+
+function outcomeErrors(entry: SaveEntry, redact: (text: string) => string): OutcomeError[] {
+  return (entry.errors ?? []).map((e) => ({
+    code: e.statusCode ?? e.errorCode ?? 'UNKNOWN_ERROR',
+    message: redact(e.message ?? ''),
+    fields: Array.isArray(e.fields) ? e.fields : [],
+  }));
+}
+
+/** The field names an INVALID_FIELD_FOR_INSERT_UPDATE error names (its `fields`, else its message). */
+function refusedFields(error: OutcomeError): string[] {
+  if (error.fields.length > 0) return error.fields;
+  const match = /Unable to create\/update fields: ([^.]+)\./i.exec(error.message);
+  return match
+    ? match[1]!
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+    : [];
+}
+
+/** Whether a body key carries a refused field: the field itself, or a relationship set by external id. */
+function carries(key: string, value: unknown, refused: string): boolean {
+  const lower = key.toLowerCase();
+  if (lower === refused) return true;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return `${lower}id` === refused || lower.replace(/__r$/, '__c') === refused;
+}
+
+const droppedKey = (sobject: string, operation: Operation) => `${sobject.toLowerCase()}\u0000${operation}`;
+
+/**
+ * Creates `writeUnit`: one realtime unit through sObject Collections, one result per record in unit
+ * order.
+ *
+ * @example
+ * const writeUnit = createUnitWriter({ api, maxRetries: 5, backoff, sleep, now: Date.now, logger,
+ *   redact: redactor.redact, droppedFields: new Map(), resolve });
+ * const results = await writeUnit(plan.stages[0][0], { deadline: Date.now() + 60_000 });
+ */
+export function createUnitWriter(
+  options: UnitWriterOptions,
+): (unit: WriteUnit, context: CallContext) => Promise<RecordResult[]> {
+  const { api, logger } = options;
+
+  return async function writeUnit(unit, context) {
+    const { sobject, operation, externalIdField, allOrNone } = unit.group;
+    if (unit.records.length > COLLECTIONS_LIMIT) {
+      throw new RangeError(
+        `A realtime unit holds ${unit.records.length} records; sObject Collections take at most ${COLLECTIONS_LIMIT}: plan realtime units with planWrites`,
+      );
+    }
+    const results: Array<RecordResult | undefined> = unit.records.map(() => undefined);
+    const settle = (p: Pending, result: Omit<RecordResult, 'attempts'>) => {
+      results[p.index] = { ...result, attempts: p.attempts };
+    };
+    const fail = (p: Pending, errors: OutcomeError[], retryable: boolean, salesforceId = p.id) => {
+      settle(p, { status: 'failed', errors, retryable, ...(salesforceId ? { salesforceId } : {}) });
+    };
+    const done = () => results as RecordResult[];
+
+    if (operation === 'hardDelete') {
+      const unsupported: OutcomeError = {
+        code: 'UNSUPPORTED_OPERATION',
+        message: 'hardDelete exists only in the Bulk API: map the topic with mode bulk, or use delete',
+        fields: [],
+      };
+      for (let index = 0; index < unit.records.length; index++) {
+        fail(pendingOf(index, {}), [unsupported], false);
+      }
+      return done();
+    }
+
+    // 1. Address the records.
+    let pending: Pending[] = unit.records.map((record, index) => pendingOf(index, record.fields));
+    const byExternalId = externalIdField !== undefined && (operation === 'update' || operation === 'delete');
+    if (byExternalId) {
+      const values = unit.records.map((r) => r.address?.value ?? '');
+      let resolution: Resolution;
+      try {
+        resolution = await options.resolve(sobject, externalIdField, values, context);
+      } catch (error) {
+        if (isOrgWide(error) || !(error instanceof SalesforceClientError)) throw error;
+        for (const p of pending) {
+          p.attempts = 1;
+          fail(p, [callError(error)], error.retryable);
+        }
+        return done();
+      }
+      const unresolved: Pending[] = [];
+      for (const p of pending) {
+        p.attempts = 1;
+        const value = values[p.index]!;
+        const id = resolution.ids.get(value);
+        if (id) {
+          p.id = id;
+          if (operation === 'update') p.fields = withId(p.fields, id, externalIdField);
+          continue;
+        }
+        unresolved.push(p);
+        const ambiguous = resolution.ambiguous.has(value);
+        fail(
+          p,
+          [
+            ambiguous
+              ? {
+                  code: 'DUPLICATE_EXTERNAL_ID',
+                  message: `More than one ${sobject} record has this ${externalIdField} value: nothing was ${operation}d; make ${externalIdField} unique`,
+                  fields: [externalIdField],
+                }
+              : {
+                  code: 'NOT_FOUND',
+                  message: `No ${sobject} record has this ${externalIdField} value: nothing was ${operation}d (an update or delete by external id never creates a record)`,
+                  fields: [externalIdField],
+                },
+          ],
+          false,
+        );
+      }
+      if (unresolved.length > 0 && allOrNone) {
+        for (const p of pending) {
+          if (!unresolved.includes(p)) fail(p, [rolledBack()], false);
+        }
+        return done();
+      }
+      pending = pending.filter((p) => !unresolved.includes(p));
+    } else if (operation === 'delete' || operation === 'update') {
+      for (const p of pending) p.id = unit.records[p.index]!.address?.value;
+    }
+
+    // 2. Write, then follow up on locked rows and refused fields.
+    const addressing =
+      operation === 'update' ? 'id' : operation === 'upsert' ? externalIdField?.toLowerCase() : undefined;
+    const dropped = () => options.droppedFields.get(droppedKey(sobject, operation)) ?? new Set<string>();
+    let lockRetries = 0;
+    let unitFieldRetryDone = false;
+    let wroteSomething = false;
+    while (pending.length > 0) {
+      const sent = pending;
+      let response: ApiResponse;
+      try {
+        response = await api.call(request(sent, dropped(), addressing), context);
+      } catch (error) {
+        if (!wroteSomething && isOrgWide(error)) throw error;
+        if (!(error instanceof SalesforceClientError)) throw error;
+        const attempts = (error as { attempts?: number }).attempts ?? 1;
+        for (const p of sent) {
+          p.attempts += attempts;
+          fail(p, [callError(error)], error.retryable);
+        }
+        break;
+      }
+      for (const p of sent) {
+        p.attempts += response.attempts;
+        if (response.maybeAppliedBefore) p.maybeApplied = true;
+      }
+      let entries: SaveEntry[];
+      try {
+        entries = parseEntries(response, sent.length);
+      } catch (error) {
+        // A 2xx we cannot read may still have written the records: for an insert that is a lost response.
+        const unreadable =
+          operation === 'insert'
+            ? new ResponseLostError(request(sent, dropped(), addressing).what, (error as Error).message)
+            : (error as SalesforceClientError);
+        for (const p of sent) fail(p, [callError(unreadable)], true);
+        break;
+      }
+      const next = allOrNone
+        ? settleAllOrNone(sent, entries)
+        : sent.filter((p, i) => settleOne(p, entries[i]!));
+      if (next.length === 0) break;
+      const locked = next.some((p) => p.lastErrors.some((e) => e.code === LOCKED));
+      if (locked) {
+        const delay = backoffDelay(lockRetries, options.backoff);
+        if (options.now() + delay >= context.deadline) {
+          for (const p of next) fail(p, p.lastErrors, true);
+          break;
+        }
+        logger.warn('Records locked by another transaction; retrying them', {
+          sobject,
+          operation,
+          records: next.length,
+          delayMs: delay,
+        });
+        await options.sleep(delay);
+        lockRetries++;
+      }
+      pending = next;
+    }
+    return done();
+
+    /** Settles a non-allOrNone record from its entry; true when it goes into the follow-up call. */
+    function settleOne(p: Pending, entry: SaveEntry): boolean {
+      if (entry.success) {
+        wroteSomething = true;
+        settle(p, succeeded(entry, p));
+        return false;
+      }
+      const errors = outcomeErrors(entry, options.redact);
+      p.lastErrors = errors;
+      const codes = errors.map((e) => e.code);
+      if (operation === 'delete' && p.maybeApplied && codes.every((c) => c === 'ENTITY_IS_DELETED')) {
+        // Our own earlier attempt, whose response was lost, deleted it.
+        settle(p, {
+          status: 'succeeded',
+          salesforceId: p.id ?? entry.id ?? undefined,
+          errors: [],
+          retryable: false,
+        });
+        return false;
+      }
+      if (codes.includes(LOCKED) && lockRetries < options.maxRetries) return true;
+      if (codes.includes(NOT_WRITABLE) && !p.fieldRetryDone && rememberRefused(errors)) {
+        p.fieldRetryDone = true;
+        return true;
+      }
+      fail(
+        p,
+        errors,
+        codes.some((c) => RETRYABLE_RECORD_CODES.has(c)),
+        entry.id ?? p.id,
+      );
+      return false;
+    }
+
+    /** Settles an allOrNone call; returns the whole unit when a retry may clear it, else nothing. */
+    function settleAllOrNone(sent: Pending[], entries: SaveEntry[]): Pending[] {
+      if (entries.every((e) => e.success)) {
+        wroteSomething = true;
+        sent.forEach((p, i) => {
+          settle(p, succeeded(entries[i]!, p));
+        });
+        return [];
+      }
+      const errorsOf = entries.map((entry) => outcomeErrors(entry, options.redact));
+      sent.forEach((p, i) => {
+        p.lastErrors = errorsOf[i]!;
+      });
+      const causes = errorsOf.flat().filter((e) => e.code !== ROLLED_BACK);
+      const onlyLocks = causes.length > 0 && causes.every((e) => e.code === LOCKED);
+      if (onlyLocks && lockRetries < options.maxRetries) return sent;
+      const fixable = causes.every((e) => e.code === LOCKED || e.code === NOT_WRITABLE);
+      if (fixable && !unitFieldRetryDone && rememberRefused(causes.filter((e) => e.code === NOT_WRITABLE))) {
+        unitFieldRetryDone = true;
+        return sent;
+      }
+      const retryable = causes.length > 0 && causes.every((e) => RETRYABLE_RECORD_CODES.has(e.code));
+      sent.forEach((p, i) => {
+        const errors = errorsOf[i]!;
+        fail(p, errors.length > 0 ? errors : [rolledBack()], retryable, entries[i]!.id ?? p.id);
+      });
+      return [];
+    }
+
+    /** Records the refused fields (not the addressing field); false when there is nothing to drop. */
+    function rememberRefused(errors: OutcomeError[]): boolean {
+      const refused = errors
+        .filter((e) => e.code === NOT_WRITABLE)
+        .flatMap(refusedFields)
+        .map((f) => f.toLowerCase())
+        .filter((f) => f !== addressing);
+      const known = dropped();
+      const fresh = refused.filter((f) => !known.has(f));
+      if (refused.length === 0) return false;
+      if (fresh.length > 0) {
+        options.droppedFields.set(droppedKey(sobject, operation), new Set([...known, ...fresh]));
+        logger.warn('Salesforce refused fields; leaving them out of this and later writes', {
+          sobject,
+          operation,
+          fields: fresh,
+        });
+      }
+      return true;
+    }
+
+    function succeeded(entry: SaveEntry, p: Pending): Omit<RecordResult, 'attempts'> {
+      const salesforceId = entry.id ?? p.id;
+      const created = operation === 'insert' ? true : operation === 'upsert' ? entry.created : undefined;
+      return {
+        status: 'succeeded',
+        ...(salesforceId ? { salesforceId } : {}),
+        ...(created === undefined ? {} : { created }),
+        errors: [],
+        retryable: false,
+      };
+    }
+
+    function request(sent: Pending[], drop: Set<string>, keep: string | undefined) {
+      const what = `a Collections ${operation} of ${sent.length} ${sobject} record${sent.length === 1 ? '' : 's'}`;
+      if (operation === 'delete') {
+        const ids = sent.map((p) => encodeURIComponent(p.id ?? '')).join(',');
+        return {
+          method: 'DELETE' as const,
+          path: `/composite/sobjects?ids=${ids}&allOrNone=${allOrNone}`,
+          idempotent: true,
+          what,
+        };
+      }
+      const records = sent.map((p) => ({ attributes: { type: sobject }, ...without(p.fields, drop, keep) }));
+      const body = JSON.stringify({ allOrNone, records });
+      if (operation === 'upsert') {
+        return {
+          method: 'PATCH' as const,
+          path: `/composite/sobjects/${encodeURIComponent(sobject)}/${encodeURIComponent(externalIdField ?? '')}`,
+          body,
+          idempotent: true,
+          what,
+        };
+      }
+      return {
+        method: operation === 'insert' ? ('POST' as const) : ('PATCH' as const),
+        path: '/composite/sobjects',
+        body,
+        idempotent: operation !== 'insert',
+        what,
+      };
+    }
+  };
+}
+
+function pendingOf(index: number, fields: JsonObject): Pending {
+  return { index, fields, attempts: 0, fieldRetryDone: false, maybeApplied: false, lastErrors: [] };
+}
+
+/** An update body addressed by Id: the external id only found the record, it is not a change. */
+function withId(fields: JsonObject, id: string, externalIdField: string): JsonObject {
+  const lower = externalIdField.toLowerCase();
+  const rest = Object.fromEntries(
+    Object.entries(fields).filter(([k]) => k.toLowerCase() !== lower && k.toLowerCase() !== 'id'),
+  );
+  return { Id: id, ...rest };
+}
+
+function without(fields: JsonObject, drop: Set<string>, keep: string | undefined): JsonObject {
+  if (drop.size === 0) return fields;
+  return Object.fromEntries(
+    Object.entries(fields).filter(
+      ([key, value]) => key.toLowerCase() === keep || ![...drop].some((d) => carries(key, value, d)),
+    ),
+  );
+}
+
+function rolledBack(): OutcomeError {
+  return {
+    code: ROLLED_BACK,
+    message:
+      'Record rolled back because not all records were valid and the request was using AllOrNone header',
+    fields: [],
+  };
+}
+
+function callError(error: SalesforceClientError): OutcomeError {
+  return {
+    code: error.code,
+    message: error.message,
+    fields: error instanceof SalesforceApiError ? error.fields : [],
+  };
+}
+
+function parseEntries(response: ApiResponse, expected: number): SaveEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(response.body);
+  } catch {
+    throw new UnexpectedResponseError('a Collections call', `HTTP ${response.status} without a JSON body`);
+  }
+  if (!Array.isArray(parsed) || parsed.length !== expected) {
+    throw new UnexpectedResponseError(
+      'a Collections call',
+      `expected ${expected} results, got ${Array.isArray(parsed) ? parsed.length : 'no array'}`,
+    );
+  }
+  return parsed as SaveEntry[];
+}
