@@ -47,6 +47,7 @@ import { planWrites, type WriteUnit } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
 import type { MappingIndex } from '../resolve/resolve.ts';
+import { runStage } from '../salesforce/index.ts';
 import type { RecordResult, SalesforceClient } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
@@ -299,7 +300,9 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   for (const stage of plan.stages) {
     const realtime = stage.filter((u) => u.group.mode === 'realtime');
     const bulk = stage.filter((u) => u.group.mode === 'bulk');
-    await runConcurrently(realtime, config.maxInFlight, writeRealtimeUnit);
+    const settled = await runStage(realtime, writeRealtimeUnit, config.maxInFlight);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
     for (const unit of bulk) await submitBulkUnit(unit);
   }
 
@@ -352,7 +355,11 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       for (const r of records) checkpointOf(partitionId(r)).entries.set(r.offset, { state: 'sent' });
       await persist.now(touched);
     }
-    const results = await deps.salesforce.writeUnit(unit, { deadline: deps.deadline - RESERVE_MS });
+    // An insert attempt gets its full request timeout once started: none may start that could outlive us.
+    const headroom = operation === 'insert' ? config.requestTimeout : 0;
+    const results = await deps.salesforce.writeUnit(unit, {
+      deadline: deps.deadline - RESERVE_MS - headroom,
+    });
     await deps.after?.('collections-call');
 
     const outcomes: Outcome[] = [];
@@ -629,24 +636,6 @@ export function outcomeOf(record: ShapedRecord, result: StoredResult, now: Date)
   if (id) outcome.salesforceId = id;
   if (result.created !== undefined) outcome.created = result.created;
   return outcome;
-}
-
-/** Runs `fn` over items with at most `limit` in flight; the first failure rejects after all settle. */
-export async function runConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length && errors.length === 0) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length > 0) throw errors[0];
 }
 
 /**
