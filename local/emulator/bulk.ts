@@ -8,6 +8,7 @@
 // scheduling; an unref'd timer per pending job also runs them when nobody is polling. With an
 // injected clock that stands still, timers stop re-arming and the requests drive time.
 
+import { seededRandom } from '../random.ts';
 import {
   COLUMN_DELIMITERS,
   type Column,
@@ -723,16 +724,4 @@ export function to18(id15: string): string {
     suffix += ID_SUFFIX_CHARS[bits];
   }
   return id15 + suffix;
-}
-
-/** mulberry32: a small, fast generator so the default result order is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

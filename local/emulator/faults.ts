@@ -5,6 +5,7 @@
 // one zod spec that also documents them.
 
 import { z } from 'zod';
+import { seededRandom } from '../random.ts';
 import type { RecordError } from './contracts.ts';
 import type { RecordFaultContext } from './org.ts';
 
@@ -145,18 +146,6 @@ export interface Faults {
   forJob(job: { id: string; object: string; operation: string }): JobFault | undefined;
   /** Clears the rules and restarts the RNG from its seed. */
   reset(): void;
-}
-
-/** mulberry32: small, fast and good enough to make probabilistic faults repeatable. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -1,19 +1,11 @@
 // Sample streams for local runs, tests and the benchmark: PushTopic-style Lead changes (what Confluent's
 // PushTopic source connector writes) and a bulk topic of order events. Deterministic for a seed.
 import type { JsonObject } from '../../lib/records.ts';
-import type { EventRecordInput } from './build-event.ts';
+import { seededRandom } from '../random.ts';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same stream. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
+
+import type { EventRecordInput } from './build-event.ts';
 
 const STATUSES = [
   'Open - Not Contacted',
