@@ -371,7 +371,7 @@ export class SalesforceSink extends Construct {
     if (secret) return secret;
     const created = new secretsmanager.Secret(this, 'SalesforceCredentials', {
       description:
-        'sfsink Salesforce credentials (JSON): {"authType":"client_credentials","loginUrl":"https://<MyDomain>.my.salesforce.com","clientId":"…","clientSecret":"…"}, or authType "jwt" (clientId, username, privateKey) or "password" — see infra/DEPLOY.md. Replace every value.',
+        'sfsink Salesforce credentials (JSON): {"authType":"client_credentials","loginUrl":"https://<MyDomain>.my.salesforce.com","clientId":"…","clientSecret":"…"}, or authType "jwt" (clientId, username, privateKey) or "password" — see the README (Deploy to AWS). Replace every value.',
       generateSecretString: {
         secretStringTemplate: JSON.stringify(SECRET_TEMPLATE),
         generateStringKey: 'clientSecret',

@@ -25,7 +25,11 @@ async function poll(input: BulkExecutionInput, context: Context) {
     deadline: Date.now() + context.getRemainingTimeInMillis() - 5_000,
     logger: log,
   });
-  if (next.done && input.mode === 'fail') metrics.addMetric('BulkJobsFailed', MetricUnit.Count, 1);
+  if (next.result) {
+    metrics.addMetric('RecordsSucceeded', MetricUnit.Count, next.result.succeeded);
+    metrics.addMetric('RecordsFailed', MetricUnit.Count, next.result.failed);
+    if (next.result.jobState !== 'JobComplete') metrics.addMetric('BulkJobsFailed', MetricUnit.Count, 1);
+  }
   return next;
 }
 

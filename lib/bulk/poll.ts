@@ -68,8 +68,8 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       message: 'the job could not be followed to its end; its records were not confirmed',
       fields: [],
     };
-    await finish(unit, input.jobId, () => undefined, failure, deps, now);
-    return { ...input, done: true };
+    const counts = await finish(unit, input.jobId, () => undefined, failure, deps, now);
+    return { ...input, done: true, result: { jobState: 'Unknown', ...counts } };
   }
 
   let info = await deps.salesforce.bulk.check(input.jobId, context);
@@ -97,8 +97,8 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
         : `the job ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''} before processing this record`,
     fields: [],
   };
-  await finish(unit, input.jobId, (i) => results.get(i), leftover, deps, now);
-  return { ...input, done: true };
+  const counts = await finish(unit, input.jobId, (i) => results.get(i), leftover, deps, now);
+  return { ...input, done: true, result: { jobState: info.state, ...counts } };
 }
 
 type RowResult = Pick<Outcome, 'status' | 'errors'> & { salesforceId?: string; created?: boolean };
@@ -180,11 +180,15 @@ async function finish(
     if (result.created !== undefined) outcome.created = result.created;
     return outcome;
   };
+  const counts = { succeeded: 0, failed: 0 };
   for (let start = unit.published; start < rows.length; start += PUBLISH_CHUNK) {
     const end = Math.min(rows.length, start + PUBLISH_CHUNK);
-    await deps.publisher.publish(rows.slice(start, end).map((row, i) => outcomeAt(row, start + i)));
+    const outcomes = rows.slice(start, end).map((row, i) => outcomeAt(row, start + i));
+    await deps.publisher.publish(outcomes);
     await deps.jobs.markPublished(unit.unitKey, end);
+    for (const o of outcomes) counts[o.status === 'succeeded' ? 'succeeded' : 'failed']++;
   }
   await deps.jobs.advance(unit.unitKey, unit.state, 'done');
   await deps.jobs.releaseSlot(unit.group, unit.unitKey);
+  return counts;
 }

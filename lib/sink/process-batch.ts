@@ -79,6 +79,12 @@ export interface SinkDeps {
   logger?: SinkLogger;
   /** Called after each step; throwing from it simulates a crash there. */
   after?: (step: Step) => void | Promise<void>;
+  /**
+   * How long a partition waits inside the invocation for its earlier bulk job before it is handed
+   * back (each hand-back costs one of the event source mapping's retries). Default 30 s, checked every
+   * 2 s, never past the deadline.
+   */
+  bulkBarrier?: { maxWaitMs: number; intervalMs: number };
 }
 
 export interface BatchItemFailure {
@@ -400,18 +406,31 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
 
   // --- bulk -----------------------------------------------------------------------------------------
 
-  /** Whether any partition of these records still has an earlier bulk job running. */
-  async function waitsForEarlierJob(partitionsOfUnit: Set<string>, except?: string): Promise<boolean> {
+  /**
+   * Whether any partition of these records still has an earlier bulk job running after waiting a
+   * bounded time for it.
+   */
+  async function waitsForEarlierJob(partitionsOfUnit: Set<string>): Promise<boolean> {
+    const { maxWaitMs, intervalMs } = deps.bulkBarrier ?? { maxWaitMs: 30_000, intervalMs: 2_000 };
+    const until = Math.min(Date.now() + maxWaitMs, deps.deadline - RESERVE_MS - 60_000);
+    while (await hasRunningJob(partitionsOfUnit)) {
+      if (Date.now() + intervalMs > until) return true;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+    return false;
+  }
+
+  /** Forgets finished jobs of these partitions; true if any is still running. */
+  async function hasRunningJob(partitionsOfUnit: Set<string>): Promise<boolean> {
     for (const partition of partitionsOfUnit) {
       const checkpoint = checkpointOf(partition);
       const running: string[] = [];
       for (const unitKey of checkpoint.bulkJobs) {
-        if (unitKey === except) continue;
         const stored = await deps.jobs.get(unitKey);
         if (stored && stored.state !== 'done') running.push(unitKey);
       }
-      if (running.length !== checkpoint.bulkJobs.filter((k) => k !== except).length) {
-        checkpoint.bulkJobs = except && checkpoint.bulkJobs.includes(except) ? [...running, except] : running;
+      if (running.length !== checkpoint.bulkJobs.length) {
+        checkpoint.bulkJobs = running;
         persist.later([partition]);
       }
       if (running.length > 0) return true;

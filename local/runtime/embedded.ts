@@ -117,6 +117,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     publisher,
     deadline: farFuture(),
     logger,
+    bulkBarrier: { maxWaitMs: 2_000, intervalMs: Math.max(5, options.waitMs ?? 20) },
     ...(after ? { after } : {}),
   });
 
