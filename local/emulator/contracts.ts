@@ -36,7 +36,12 @@ export interface ApplyOptions {
 /** The org: schema and records. Synchronous and in memory; the HTTP layers add faults and latency. */
 export interface Org {
   /** Applies one write to many records with Salesforce's per-record semantics; one result per input. */
-  apply(operation: WriteOperation, sobject: string, records: RecordFields[], options: ApplyOptions): SaveResult[];
+  apply(
+    operation: WriteOperation,
+    sobject: string,
+    records: RecordFields[],
+    options: ApplyOptions,
+  ): SaveResult[];
   /** Whether the sObject exists in the schema (for request validation). */
   hasSObject(sobject: string): boolean;
   /** Field names of an sObject (for CSV header validation); undefined for an unknown sObject. */
