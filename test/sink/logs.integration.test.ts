@@ -19,24 +19,43 @@ describe('logging', () => {
       (level: string) =>
       (message: string, attributes: Record<string, unknown> = {}) =>
         lines.push(`${level} ${message} ${JSON.stringify(attributes)}`);
-    const logger: SinkLogger = { debug: collect('debug'), info: collect('info'), warn: collect('warn'), error: collect('error') };
+    const logger: SinkLogger = {
+      debug: collect('debug'),
+      info: collect('info'),
+      warn: collect('warn'),
+      error: collect('error'),
+    };
     const config = parseConfig({
       maxRetries: 1,
       bulk: { pollInterval: '1s' },
       mappings: [
-        { topic: 'sfdc-pushtopic-lead', sobject: 'Lead', externalIdField: 'CustomId__c', unknownFields: 'ignore' },
+        {
+          topic: 'sfdc-pushtopic-lead',
+          sobject: 'Lead',
+          externalIdField: 'CustomId__c',
+          unknownFields: 'ignore',
+        },
         { topic: 'order-events', sobject: 'Order_Event__c', mode: 'bulk', operation: 'insert' },
       ],
     });
     sink = await startEmbedded({
       config,
       logger,
-      emulator: { bulkProcessingDelayMs: 5, faults: [{ fault: 'status', status: 503, route: 'collections', probability: 0.3, times: 'always' }] },
+      emulator: {
+        bulkProcessingDelayMs: 5,
+        faults: [{ fault: 'status', status: 503, route: 'collections', probability: 0.3, times: 'always' }],
+      },
       waitMs: 5,
     });
     const leads = leadStream({ leads: 20, partitions: 2 });
     const orders = orderEvents({ count: 50 });
-    await sink.deliver(mskEvent([...leads, ...orders, { topic: 'sfdc-pushtopic-lead', partition: 5, offset: 0, value: 'secret-ish {' }]));
+    await sink.deliver(
+      mskEvent([
+        ...leads,
+        ...orders,
+        { topic: 'sfdc-pushtopic-lead', partition: 5, offset: 0, value: 'secret-ish {' },
+      ]),
+    );
     await sink.settle();
     expect(lines.length).toBeGreaterThan(0);
     const text = lines.join('\n');
