@@ -8,11 +8,9 @@ import { ConfigError } from '../lib/errors.ts';
 import { parseFaultRules } from './emulator/faults.ts';
 import { mskEvent } from './events/build-event.ts';
 import { eventFilesOf, formatSummary, runLocal } from './runtime/run.ts';
+import { UsageError } from './usage-error.ts';
 
-/** A mistake of the user's: printed as its message alone, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 const HELP = {
   main: `Usage: sfsink <command> [options]

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../lib/config/index.ts';
 import { parseCredentials, SalesforceClientError } from '../lib/salesforce/index.ts';
-import { UsageError } from './cli.ts';
 import { eventFilesOf, formatSummary, runLocal } from './runtime/run.ts';
+import { UsageError } from './usage-error.ts';
 
 export const REPLAY_HELP = `Usage: sfsink replay <event.json|folder>… --config <file> --credentials <file> [options]
 

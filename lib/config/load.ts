@@ -18,7 +18,8 @@ function formatPath(path: PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path) || '(top level)';
   if (issue.code === 'unrecognized_keys') {
-    return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove it or check the spelling (see the configuration reference in the README)`;
+    const many = issue.keys.length > 1;
+    return `${path}: unknown key${many ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${many ? 'them' : 'it'} or check the spelling (see the configuration reference in the README)`;
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return `${path}: is required (expected ${issue.expected})`;
