@@ -68,7 +68,15 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       message: 'the job could not be followed to its end; its records were not confirmed',
       fields: [],
     };
-    const counts = await finish(unit, input.jobId, () => undefined, failure, deps, now);
+    const counts = await finish(
+      unit,
+      await deps.jobs.rows(unit),
+      input.jobId,
+      () => undefined,
+      failure,
+      deps,
+      now,
+    );
     return { ...input, done: true, result: { jobState: 'Unknown', ...counts } };
   }
 
@@ -88,7 +96,8 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
     processed: info.numberRecordsProcessed,
     failed: info.numberRecordsFailed,
   });
-  const results = await collectResults(unit, info, deps);
+  const rows = await deps.jobs.rows(unit);
+  const results = await collectResults(unit, rows, info, deps);
   const leftover: OutcomeError = {
     code: info.state === 'JobComplete' ? 'NO_RESULT' : `JOB_${info.state.toUpperCase()}`,
     message:
@@ -97,7 +106,7 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
         : `the job ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''} before processing this record`,
     fields: [],
   };
-  const counts = await finish(unit, input.jobId, (i) => results.get(i), leftover, deps, now);
+  const counts = await finish(unit, rows, input.jobId, (i) => results.get(i), leftover, deps, now);
   return { ...input, done: true, result: { jobState: info.state, ...counts } };
 }
 
@@ -106,10 +115,10 @@ type RowResult = Pick<Outcome, 'status' | 'errors'> & { salesforceId?: string; c
 /** Reads the three result files and assigns each row to the unit's record with the same match key. */
 async function collectResults(
   unit: BulkUnitItem,
+  rows: readonly CorrelationRow[],
   info: BulkJobInfo,
   deps: PollDeps,
 ): Promise<Map<number, RowResult>> {
-  const rows = await deps.jobs.rows(unit);
   const byMatch = new Map<string, number[]>();
   rows.forEach((row, i) => {
     const list = byMatch.get(row.match);
@@ -152,13 +161,13 @@ async function collectResults(
 /** Publishes the unit's outcomes in record order from where an earlier run stopped, then closes it. */
 async function finish(
   unit: BulkUnitItem,
+  rows: readonly CorrelationRow[],
   jobId: string,
   resultOf: (index: number) => RowResult | undefined,
   leftover: OutcomeError,
   deps: PollDeps,
   now: () => Date,
 ) {
-  const rows = await deps.jobs.rows(unit);
   const mode: Mode = 'bulk';
   const outcomeAt = (row: CorrelationRow, index: number): Outcome => {
     const result = resultOf(index) ?? { status: 'failed' as const, errors: [leftover] };
