@@ -106,8 +106,25 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
         : `the job ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''} before processing this record`,
     fields: [],
   };
-  const counts = await finish(unit, rows, input.jobId, (i) => results.get(i), leftover, deps, now);
+  // The job's end time dates every outcome, so a re-run of this step publishes identical ones.
+  const endedAt = parseSalesforceDate(info.systemModstamp);
+  const counts = await finish(
+    unit,
+    rows,
+    input.jobId,
+    (i) => results.get(i),
+    leftover,
+    deps,
+    endedAt ? () => endedAt : now,
+  );
   return { ...input, done: true, result: { jobState: info.state, ...counts } };
+}
+
+/** Salesforce writes `2024-03-20T21:42:13.000+0000`; Date.parse wants the offset as +00:00. */
+function parseSalesforceDate(text: string | undefined): Date | undefined {
+  if (!text) return undefined;
+  const date = new Date(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 type RowResult = Pick<Outcome, 'status' | 'errors'> & { salesforceId?: string; created?: boolean };

@@ -23,6 +23,8 @@ export interface StoredResult {
   created?: boolean;
   errors: OutcomeError[];
   attempts: number;
+  /** When the outcome was decided (ISO): a re-publication after a crash says the same. */
+  at?: string;
 }
 
 export type Entry =

@@ -42,6 +42,7 @@ function jobInfo(body: string, what: string): BulkJobInfo {
   if (typeof raw.externalIdFieldName === 'string') info.externalIdFieldName = raw.externalIdFieldName;
   if (typeof raw.errorMessage === 'string' && raw.errorMessage !== '') info.errorMessage = raw.errorMessage;
   if (typeof raw.createdDate === 'string') info.createdDate = raw.createdDate;
+  if (typeof raw.systemModstamp === 'string') info.systemModstamp = raw.systemModstamp;
   return info;
 }
 

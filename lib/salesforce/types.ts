@@ -80,6 +80,8 @@ export interface BulkJobInfo {
   numberRecordsFailed: number;
   errorMessage?: string;
   createdDate?: string;
+  /** Last change of the job; for an ended job, when it ended. */
+  systemModstamp?: string;
 }
 
 export type BulkResultKind = 'successful' | 'failed' | 'unprocessed';

@@ -5,16 +5,18 @@
 // - Finished records (at or below the watermark, `done`, `tracked`) are skipped on redelivery.
 // - Rejections are pure: they are recomputed on redelivery, published, then marked `done`.
 // - Realtime units: inserts and deletes are marked `sent` durably before the call. After the call,
-//   insert results (with the new Ids) are stored as `applied` before the outcomes are published, then
-//   everything is `done`. On redelivery an `applied` record is only published. A `sent` insert may
-//   exist: it is looked up by an external id or unique field it carries (found → succeeded, not found →
-//   sent again); an insert with no such field is not sent again and fails with OUTCOME_UNKNOWN. A `sent`
-//   delete is sent again and "already deleted" counts as success. Updates and upserts are idempotent
-//   and simply replayed. The window left: an insert without any unique field whose answer was lost
-//   (crash or connection loss after the request went out) is reported OUTCOME_UNKNOWN, never
-//   duplicated. A mapping with `externalIdField` makes creates upserts and has no such window.
+//   every record's result (with the new Ids) is stored as `applied` before the outcomes are published,
+//   then marked `done`. On redelivery an `applied` record is only published again, identically; it is
+//   never written again. A `sent` insert may exist: it is looked up by an external id or unique field
+//   it carries (found → succeeded, not found → sent again); an insert with no such field is not sent
+//   again and fails with OUTCOME_UNKNOWN. A `sent` delete is sent again and "already deleted" counts as
+//   success. Updates and upserts interrupted before their results were stored are idempotent and
+//   simply replayed. The window left: an insert without any unique field whose answer was lost (crash
+//   or connection loss after the request went out) is reported OUTCOME_UNKNOWN, never duplicated. A
+//   mapping with `externalIdField` makes creates upserts and has no such window.
 //   Outcomes are published before their records are marked `done`: a crash in between publishes them
-//   again on redelivery (at least once; consumers and FIFO queues deduplicate by topic/partition/offset).
+//   again on redelivery (at least once, identical; consumers and FIFO queues deduplicate by
+//   topic/partition/offset).
 // - Bulk units: intent (job store + `submitting` entries) → create → upload → close → start the poller
 //   execution (named after the job) → `tracked`. A redelivery resumes a unit from its stored state.
 // - A retryable failure hands the record's partition back from its offset; later records of that
@@ -287,7 +289,15 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     const previous = checkpoint.entries.get(record.offset);
     const deliveries = (previous?.state === 'retrying' ? previous.deliveries : 0) + 1;
     if (deliveries > config.maxRedeliveries) {
-      return outcomeOf(record, { status: 'failed', errors: [error], attempts: deliveries }, now());
+      const result: StoredResult = {
+        status: 'failed',
+        errors: [error],
+        attempts: deliveries,
+        at: now().toISOString(),
+      };
+      checkpoint.entries.set(record.offset, { state: 'applied', result });
+      persist.later([partition]);
+      return outcomeOf(record, result, now());
     }
     checkpoint.entries.set(record.offset, { state: 'retrying', deliveries, lastError: error });
     persist.later([partition]);
@@ -392,15 +402,14 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
           return;
         }
       }
-      const stored = storedOf(result);
-      if (operation === 'insert')
-        checkpointOf(partition).entries.set(record.offset, { state: 'applied', result: stored });
+      const stored = { ...storedOf(result), at: now().toISOString() };
+      checkpointOf(partition).entries.set(record.offset, { state: 'applied', result: stored });
       outcomes.push(outcomeOf(record, stored, now()));
     });
-    if (operation === 'insert') {
-      await persist.now(touched);
-      await deps.after?.('applied-saved');
-    }
+    // The results are durable before anything is published: after a crash from here on, the records
+    // are never written again and their outcomes are re-published exactly as they were.
+    await persist.now(touched);
+    await deps.after?.('applied-saved');
     await publishAndFinish(outcomes);
   }
 
@@ -649,7 +658,7 @@ export function outcomeOf(record: ShapedRecord, result: StoredResult, now: Date)
     mode: record.mapping.mode,
     errors: result.errors,
     attempts: result.attempts,
-    timestamp: now.toISOString(),
+    timestamp: result.at ?? now.toISOString(),
   };
   const id = result.salesforceId ?? (record.address?.field === 'Id' ? record.address.value : undefined);
   if (id) outcome.salesforceId = id;
