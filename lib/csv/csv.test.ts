@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../records.ts';
@@ -83,6 +84,39 @@ describe('encodeCsv', () => {
           }
         });
       }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('CSV syntax', () => {
+  it('is byte-identical to csv-stringify for any cells (property)', () => {
+    const cell = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.constantFrom('"', ',', '\n', '\r', '\r\n', ' a ', '""'),
+    );
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,8}$/);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { minLength: 2, maxLength: 5 }),
+        fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { maxLength: 10 }),
+        (columns, rows) => {
+          const records = rows
+            .map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]!])))
+            .filter((r) => Object.values(r).every((v) => v !== '' && v !== '#N/A'));
+          const expected = stringify([columns, ...records.map((r) => columns.map((c) => r[c]))], {
+            record_delimiter: 'unix',
+            quoted_match: /\r/,
+          });
+          expect(
+            encodeCsv(records.length > 0 ? records : [Object.fromEntries(columns.map((c) => [c, 'x']))]).text,
+          ).toBe(
+            records.length > 0
+              ? expected
+              : stringify([columns, columns.map(() => 'x')], { record_delimiter: 'unix' }),
+          );
+        },
+      ),
       { numRuns: 500 },
     );
   });

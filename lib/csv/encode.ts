@@ -1,16 +1,17 @@
-import { stringify } from 'csv-stringify/sync';
 import type { JsonObject, JsonValue } from '../records.ts';
 import { csvCell, csvCellProblem } from './values.ts';
 
-/** A relationship set by external id, `{ Account: { External_Id__c: 'A-1' } }`, is the column `Account.External_Id__c`. */
-function flatten(fields: JsonObject): Map<string, JsonValue> {
-  const out = new Map<string, JsonValue>();
-  for (const [name, value] of Object.entries(fields)) {
+/**
+ * Calls `visit` with each column and value of a record: a relationship set by external id,
+ * `{ Account: { External_Id__c: 'A-1' } }`, is the column `Account.External_Id__c`.
+ */
+function eachColumn(fields: JsonObject, visit: (column: string, value: JsonValue) => void): void {
+  for (const name in fields) {
+    const value = fields[name]!;
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [inner, innerValue] of Object.entries(value)) out.set(`${name}.${inner}`, innerValue);
-    } else out.set(name, value);
+      for (const inner in value) visit(`${name}.${inner}`, value[inner]!);
+    } else visit(name, value);
   }
-  return out;
 }
 
 /**
@@ -20,16 +21,16 @@ function flatten(fields: JsonObject): Map<string, JsonValue> {
  * csvRowProblem({ Tags: ['a', 'b'] }); // 'Tags is an array'
  */
 export function csvRowProblem(fields: JsonObject): { message: string; fields: string[] } | undefined {
-  const problems: string[] = [];
-  const names: string[] = [];
-  for (const [column, value] of flatten(fields)) {
+  let problems: string[] | undefined;
+  let names: string[] | undefined;
+  eachColumn(fields, (column, value) => {
     const problem = csvCellProblem(value);
     if (problem) {
-      problems.push(`${column} ${problem}`);
-      names.push(column);
+      (problems ??= []).push(`${column} ${problem}`);
+      (names ??= []).push(column);
     }
-  }
-  return problems.length > 0 ? { message: problems.join('; '), fields: names } : undefined;
+  });
+  return problems ? { message: problems.join('; '), fields: names! } : undefined;
 }
 
 /**
@@ -40,8 +41,9 @@ export function csvRowProblem(fields: JsonObject): { message: string; fields: st
  * csvCells({ LastName: 'Doe', Email: null }, ['LastName', 'Email', 'Phone']); // ['Doe', '#N/A', '']
  */
 export function csvCells(fields: JsonObject, columns: readonly string[]): string[] {
-  const flat = flatten(fields);
-  return columns.map((column) => (flat.has(column) ? csvCell(flat.get(column)!) : ''));
+  const cells = new Map<string, string>();
+  eachColumn(fields, (column, value) => cells.set(column, csvCell(value)));
+  return columns.map((column) => cells.get(column) ?? '');
 }
 
 export interface EncodedCsv {
@@ -61,19 +63,34 @@ export interface EncodedCsv {
  */
 export function encodeCsv(records: readonly JsonObject[]): EncodedCsv {
   const columns = new Map<string, number>();
-  const flat = records.map((fields) => {
-    const row = flatten(fields);
-    for (const column of row.keys()) if (!columns.has(column)) columns.set(column, columns.size);
-    return row;
-  });
-  const header = [...columns.keys()];
-  const rows: string[][] = [header];
-  for (const row of flat) {
-    const cells = new Array<string>(header.length).fill('');
-    for (const [column, value] of row) cells[columns.get(column)!] = csvCell(value);
-    rows.push(cells);
+  for (const fields of records) {
+    eachColumn(fields, (column) => {
+      if (!columns.has(column)) columns.set(column, columns.size);
+    });
   }
+  const header = [...columns.keys()];
   // With one column, an empty cell would be a blank line, which readers skip: quote it.
-  const quoted_empty = header.length === 1;
-  return { header, text: stringify(rows, { record_delimiter: 'unix', quoted_match: /\r/, quoted_empty }) };
+  const empty = header.length === 1 ? '""' : '';
+  const lines: string[] = [header.map(quote).join(',')];
+  const cells = new Array<string>(header.length);
+  const put = (column: string, value: JsonValue) => {
+    cells[columns.get(column)!] = quote(csvCell(value));
+  };
+  for (const fields of records) {
+    cells.fill(empty);
+    eachColumn(fields, put);
+    lines.push(cells.join(','));
+  }
+  return { header, text: `${lines.join('\n')}\n` };
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * RFC 4180 quoting: a cell with a quote, comma, CR or LF is wrapped in quotes, quotes doubled. Written
+ * here rather than with csv-stringify, which is five times slower on 10,000-row units; a property test
+ * checks the output is byte-identical to csv-stringify's.
+ */
+function quote(cell: string): string {
+  return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 }

@@ -22,8 +22,7 @@ const DAY_MS = 86_400_000;
 /** Whether a parsed JSON value is a Connect envelope: exactly `schema` (with a `type`) and `payload`. */
 export function isConnectEnvelope(value: unknown): value is { schema: ConnectSchema; payload: JsonValue } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  if (keys.length !== 2 || !('schema' in value) || !('payload' in value)) return false;
+  if (!('schema' in value) || !('payload' in value) || Object.keys(value).length !== 2) return false;
   const schema = (value as { schema: unknown }).schema;
   return typeof schema === 'object' && schema !== null && typeof (schema as ConnectSchema).type === 'string';
 }

@@ -124,6 +124,6 @@ export function decodeValue(record: KafkaRecord): DecodedRecord | Rejection {
     const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
     return reject(record, 'NOT_AN_OBJECT', `the value is ${got}, not a JSON object of sObject fields`);
   }
-  const { value: _raw, ...rest } = record;
-  return { ...rest, value: parsed as JsonObject };
+  const { topic, partition, offset, timestamp, key, headers } = record;
+  return { topic, partition, offset, timestamp, key, headers, value: parsed as JsonObject };
 }

@@ -17,6 +17,32 @@ export interface ShapedRecord extends ResolvedRecord {
 const METADATA = new Set(['_eventtype', '_objecttype', 'attributes']);
 const DAY_MS = 86_400_000;
 
+/**
+ * Lower-cased form and validity of a field name. Field names repeat across every record of a topic,
+ * so they are worked out once per process (bounded, in case a producer sends random names).
+ */
+const names = new Map<string, { lower: string; valid: boolean }>();
+function nameOf(name: string): { lower: string; valid: boolean } {
+  let info = names.get(name);
+  if (!info) {
+    info = { lower: name.toLowerCase(), valid: API_NAME.test(name) };
+    if (names.size > 50_000) names.clear();
+    names.set(name, info);
+  }
+  return info;
+}
+
+const ignoredByMapping = new WeakMap<ResolvedRecord['mapping'], ReadonlySet<string>>();
+/** A mapping's ignored fields, lower-cased, worked out once per mapping. */
+function ignoredOf(mapping: ResolvedRecord['mapping']): ReadonlySet<string> {
+  let set = ignoredByMapping.get(mapping);
+  if (!set) {
+    set = new Set(mapping.ignoreFields.map((f) => f.toLowerCase()));
+    ignoredByMapping.set(mapping, set);
+  }
+  return set;
+}
+
 function isPlainObject(value: JsonValue): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -41,47 +67,55 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const ISO_TIME = /^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?$/;
 
+/** A value that does not fit its field's type: the text says how, without the value. */
+class CoerceError {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 /**
  * Checks a value against the field's describe type and converts what Connect sends without a schema
- * (epoch milliseconds for datetimes, days for dates). Returns an error text, or the value to send.
+ * (epoch milliseconds for datetimes, days for dates). Returns the value to send, or why it can't be.
  */
-function coerce(field: FieldDescribe, value: JsonValue): { value: JsonValue } | { error: string } {
-  if (value === null) return { value };
+function coerce(field: FieldDescribe, value: JsonValue): JsonValue | CoerceError {
+  if (value === null) return value;
   const type = field.type;
   if (typeof value === 'object')
-    return { error: `${field.name} (${type}) got ${Array.isArray(value) ? 'an array' : 'an object'}` };
+    return new CoerceError(`${field.name} (${type}) got ${Array.isArray(value) ? 'an array' : 'an object'}`);
   if (type === 'boolean') {
-    if (typeof value === 'boolean') return { value };
-    if (value === 'true' || value === 'false') return { value: value === 'true' };
-    return { error: `${field.name} (boolean) got a ${typeof value} that is not true or false` };
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    return new CoerceError(`${field.name} (boolean) got a ${typeof value} that is not true or false`);
   }
   if (NUMBER_TYPES.has(type)) {
-    if (typeof value === 'number') return { value };
+    if (typeof value === 'number') return value;
     if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
-      return { value: Number(value) };
-    return { error: `${field.name} (${type}) got a ${typeof value} that is not a number` };
+      return Number(value);
+    return new CoerceError(`${field.name} (${type}) got a ${typeof value} that is not a number`);
   }
   if (type === 'date') {
-    if (typeof value === 'number') return { value: new Date(value * DAY_MS).toISOString().slice(0, 10) };
-    if (typeof value === 'string' && ISO_DATE.test(value)) return { value };
-    return { error: `${field.name} (date) needs yyyy-MM-dd or days since 1970-01-01` };
+    if (typeof value === 'number') return new Date(value * DAY_MS).toISOString().slice(0, 10);
+    if (typeof value === 'string' && ISO_DATE.test(value)) return value;
+    return new CoerceError(`${field.name} (date) needs yyyy-MM-dd or days since 1970-01-01`);
   }
   if (type === 'datetime') {
     if (typeof value === 'number') {
       const date = new Date(value);
-      if (!Number.isNaN(date.getTime())) return { value: date.toISOString() };
+      if (!Number.isNaN(date.getTime())) return date.toISOString();
     }
-    if (typeof value === 'string' && ISO_DATETIME.test(value)) return { value };
-    return {
-      error: `${field.name} (datetime) needs ISO-8601 (yyyy-MM-ddTHH:mm:ss.SSSZ) or epoch milliseconds`,
-    };
+    if (typeof value === 'string' && ISO_DATETIME.test(value)) return value;
+    return new CoerceError(
+      `${field.name} (datetime) needs ISO-8601 (yyyy-MM-ddTHH:mm:ss.SSSZ) or epoch milliseconds`,
+    );
   }
   if (type === 'time') {
-    if (typeof value === 'number') return { value: `${new Date(value).toISOString().slice(11, 23)}Z` };
-    if (typeof value === 'string' && ISO_TIME.test(value)) return { value };
-    return { error: `${field.name} (time) needs HH:mm:ss.SSSZ or milliseconds of the day` };
+    if (typeof value === 'number') return `${new Date(value).toISOString().slice(11, 23)}Z`;
+    if (typeof value === 'string' && ISO_TIME.test(value)) return value;
+    return new CoerceError(`${field.name} (time) needs HH:mm:ss.SSSZ or milliseconds of the day`);
   }
-  return { value: typeof value === 'string' ? value : String(value) };
+  return typeof value === 'string' ? value : String(value);
 }
 
 /**
@@ -98,30 +132,35 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
   if (operation === 'delete' || operation === 'hardDelete') {
     return { ...record, fields: { [address!.field]: address!.value } };
   }
-  const ignored = new Set(mapping.ignoreFields.map((f) => f.toLowerCase()));
+  const ignored = ignoredOf(mapping);
   const addressLower = address?.field.toLowerCase();
   const invalidNames: string[] = [];
   const unknown: string[] = [];
   const badValues: string[] = [];
   const badFields: string[] = [];
   const fields: JsonObject = {};
-  let addressValue: JsonValue | undefined;
+  // The addressing field comes first and is never filtered (describe says Id is not updateable, yet
+  // update needs it); its value is the record's own, found case-insensitively below.
+  const canonical = address ? (schema?.fields.get(addressLower!)?.name ?? address.field) : '';
+  if (address) fields[canonical] = address.value;
 
-  for (const [name, value] of Object.entries(record.value)) {
-    const lower = name.toLowerCase();
+  const value = record.value;
+  for (const name in value) {
+    const { lower, valid } = nameOf(name);
     if (METADATA.has(lower) || ignored.has(lower)) continue;
-    if (!API_NAME.test(name)) {
+    if (!valid) {
       invalidNames.push(name);
       continue;
     }
+    const fieldValue = value[name]!;
     if (lower === addressLower) {
-      addressValue = value;
+      fields[canonical] = fieldValue;
       continue;
     }
     if (lower === 'id') continue;
 
-    if (isPlainObject(value)) {
-      const reference = asReference(value);
+    if (isPlainObject(fieldValue)) {
+      const reference = asReference(fieldValue);
       if (schema) {
         const via = schema.relationships.get(lower);
         if (via && reference) {
@@ -136,10 +175,10 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
     }
 
     if (!schema) {
-      if (Array.isArray(value)) {
+      if (Array.isArray(fieldValue)) {
         badValues.push(`${name} is an array (a multi-select picklist is one string joined with ;)`);
         badFields.push(name);
-      } else fields[name] = value;
+      } else fields[name] = fieldValue;
       continue;
     }
     const field = schema.fields.get(lower);
@@ -148,11 +187,11 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
       continue;
     }
     if (!writable(field, operation)) continue;
-    const coerced = coerce(field, value);
-    if ('error' in coerced) {
-      badValues.push(coerced.error);
+    const coerced = coerce(field, fieldValue);
+    if (coerced instanceof CoerceError) {
+      badValues.push(coerced.text);
       badFields.push(field.name);
-    } else fields[field.name] = coerced.value;
+    } else fields[field.name] = coerced;
   }
 
   if (invalidNames.length > 0) {
@@ -179,8 +218,5 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
       badFields,
     );
   }
-  if (!address) return { ...record, fields };
-  // The addressing field is never filtered (describe says Id is not updateable, yet update needs it).
-  const canonical = schema?.fields.get(address.field.toLowerCase())?.name ?? address.field;
-  return { ...record, fields: { [canonical]: addressValue ?? address.value, ...fields } };
+  return { ...record, fields };
 }
