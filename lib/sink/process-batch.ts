@@ -31,6 +31,7 @@ import {
   rowMatchKey,
   unitKeyOf,
 } from '../bulk/job-store.ts';
+import { submitUnit } from '../bulk/submit.ts';
 import {
   advance,
   type CheckpointStore,
@@ -538,39 +539,16 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   /** Moves a bulk unit from its stored state to `started`, then tracks its records. */
   async function driveBulkUnit(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
     const context = { deadline: deps.deadline - RESERVE_MS };
-    let { state, jobId } = unit;
-    if (state === 'intent') {
-      const job = await deps.salesforce.bulk.create(
-        {
-          object: unit.sobject,
-          operation: unit.operation,
-          ...(unit.externalIdField && unit.operation === 'upsert'
-            ? { externalIdFieldName: unit.externalIdField }
-            : {}),
-        },
-        context,
-      );
-      await deps.after?.('job-create');
-      jobId = job.id;
-      await deps.jobs.advance(unit.unitKey, 'intent', 'created', { jobId });
-      state = 'created';
-    }
-    if (state === 'created') {
-      await deps.salesforce.bulk.upload(jobId!, csv, context);
-      await deps.after?.('upload');
-      await deps.jobs.advance(unit.unitKey, 'created', 'uploaded');
-      state = 'uploaded';
-    }
-    if (state === 'uploaded') {
-      await deps.salesforce.bulk.close(jobId!, context);
-      await deps.after?.('close');
-      await deps.jobs.advance(unit.unitKey, 'uploaded', 'closed');
-      state = 'closed';
-    }
+    const { jobId, state } = await submitUnit(unit, csv, {
+      bulk: deps.salesforce.bulk,
+      jobs: deps.jobs,
+      context,
+      after: deps.after,
+    });
     if (state === 'closed') {
-      await deps.executions.start(jobId!, {
+      await deps.executions.start(jobId, {
         unitKey: unit.unitKey,
-        jobId: jobId!,
+        jobId,
         waitSeconds: Math.max(1, Math.round(config.bulk.pollInterval / 1000)),
         submittedAt: unit.createdAt,
       });
@@ -580,7 +558,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     const touched = new Set<string>();
     for (const r of records) {
       const partition = partitionId(r);
-      checkpointOf(partition).entries.set(r.offset, { state: 'tracked', jobId: jobId! });
+      checkpointOf(partition).entries.set(r.offset, { state: 'tracked', jobId });
       const jobs = checkpointOf(partition).bulkJobs;
       if (!jobs.includes(unit.unitKey)) jobs.push(unit.unitKey);
       touched.add(partition);
