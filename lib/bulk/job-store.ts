@@ -17,7 +17,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Operation } from '../config/index.ts';
 
-export type UnitState = 'intent' | 'created' | 'uploaded' | 'closed' | 'started' | 'done';
+/**
+ * `continued`: the unit's job ended and some of its rows went on in a follow-up unit (`next`); the unit
+ * counts as running until the last unit of its chain is done.
+ */
+export type UnitState = 'intent' | 'created' | 'uploaded' | 'closed' | 'started' | 'continued' | 'done';
 
 /** One record of a bulk unit as the poller needs it. */
 export interface CorrelationRow {
@@ -43,6 +47,12 @@ export interface BulkUnitItem {
   chunks: number;
   /** Outcomes published so far, in correlation order (a re-run of the poller resumes after them). */
   published: number;
+  /** 0 for a unit the sink planned; n for the n-th resubmission of rows that failed retryably. */
+  attempt: number;
+  /** The earlier units of a resubmission chain, first one first (they hold the chain's job slot). */
+  chain: string[];
+  /** The follow-up unit, once this one is `continued`. */
+  next?: string;
   createdAt: string;
 }
 
@@ -85,12 +95,18 @@ export interface JobStore {
   releaseSlot(group: string, unitKey: string): Promise<void>;
   /** Records the intent; a no-op if the unit exists already (returns the stored one). */
   putIntent(
-    unit: Omit<BulkUnitItem, 'state' | 'chunks' | 'published'>,
+    unit: Omit<BulkUnitItem, 'state' | 'chunks' | 'published' | 'attempt' | 'chain' | 'next'> &
+      Partial<Pick<BulkUnitItem, 'attempt' | 'chain'>>,
     rows: readonly CorrelationRow[],
   ): Promise<BulkUnitItem>;
   get(unitKey: string): Promise<BulkUnitItem | undefined>;
   /** Moves a unit forward; `expect` guards against a concurrent writer. */
-  advance(unitKey: string, expect: UnitState, next: UnitState, fields?: { jobId?: string }): Promise<void>;
+  advance(
+    unitKey: string,
+    expect: UnitState,
+    next: UnitState,
+    fields?: { jobId?: string; next?: string },
+  ): Promise<void>;
   rows(unit: BulkUnitItem): Promise<CorrelationRow[]>;
   markPublished(unitKey: string, published: number): Promise<void>;
   /** Forgets a unit whose job never received data (its records will be planned again). */
@@ -187,14 +203,14 @@ export function dynamoJobStore(
       const existing = await this.get(unit.unitKey);
       if (existing) return existing;
       const chunks = await writeChunks(unit.unitKey, rows);
-      const item: BulkUnitItem = { ...unit, state: 'intent', chunks, published: 0 };
+      const item: BulkUnitItem = { attempt: 0, chain: [], ...unit, state: 'intent', chunks, published: 0 };
       try {
         await doc.send(
           new UpdateCommand({
             TableName: table,
             Key: { pk: unitPk(unit.unitKey) },
             UpdateExpression:
-              'SET #s = :s, unitKey = :k, #g = :g, sobject = :o, #op = :op, extId = :e, #cols = :cols, #recs = :r, chunks = :c, published = :p, createdAt = :t, #ttl = :ttl',
+              'SET #s = :s, unitKey = :k, #g = :g, sobject = :o, #op = :op, extId = :e, #cols = :cols, #recs = :r, chunks = :c, published = :p, createdAt = :t, #ttl = :ttl, attempt = :a, chain = :ch',
             ConditionExpression: 'attribute_not_exists(pk)',
             ExpressionAttributeNames: {
               '#s': 'state',
@@ -217,6 +233,8 @@ export function dynamoJobStore(
               ':c': chunks,
               ':p': 0,
               ':t': unit.createdAt,
+              ':a': item.attempt,
+              ':ch': item.chain,
             },
           }),
         );
@@ -244,7 +262,10 @@ export function dynamoJobStore(
         chunks: item.chunks,
         published: item.published,
         createdAt: item.createdAt,
+        attempt: item.attempt ?? 0,
+        chain: item.chain ?? [],
       };
+      if (item.next) unit.next = item.next;
       if (item.jobId) unit.jobId = item.jobId;
       if (item.extId) unit.externalIdField = item.extId;
       return unit;
@@ -257,13 +278,18 @@ export function dynamoJobStore(
           new UpdateCommand({
             TableName: table,
             Key: { pk: unitPk(unitKey) },
-            UpdateExpression: `SET #s = :n${fields.jobId ? ', jobId = :j' : ''}${done ? ', #ttl = :ttl' : ''}`,
+            UpdateExpression: `SET #s = :n${fields.jobId ? ', jobId = :j' : ''}${fields.next ? ', #next = :x' : ''}${done ? ', #ttl = :ttl' : ''}`,
             ConditionExpression: '#s = :e',
-            ExpressionAttributeNames: { '#s': 'state', ...(done ? { '#ttl': 'ttl' } : {}) },
+            ExpressionAttributeNames: {
+              '#s': 'state',
+              ...(done ? { '#ttl': 'ttl' } : {}),
+              ...(fields.next ? { '#next': 'next' } : {}),
+            },
             ExpressionAttributeValues: {
               ':n': next,
               ':e': expect,
               ...(fields.jobId ? { ':j': fields.jobId } : {}),
+              ...(fields.next ? { ':x': fields.next } : {}),
               ...(done ? { ':ttl': Math.floor(now().getTime() / 1000) + DONE_TTL_SECONDS } : {}),
             },
           }),

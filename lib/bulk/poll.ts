@@ -1,15 +1,24 @@
 // One step of following a bulk job: check it; when it has ended, correlate every result row with its
 // Kafka record (result files are in no particular order) and publish one outcome per record.
 import type { Mode, SinkConfig } from '../config/index.ts';
+import { type CsvRow, encodeCsvRows } from '../csv/index.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import type { OutcomePublisher } from '../outcomes/publisher.ts';
 import type { BulkJobInfo, BulkResultKind, SalesforceClient } from '../salesforce/types.ts';
 import { type SinkLogger, silentLogger } from '../sink/logger.ts';
-import { type BulkUnitItem, type CorrelationRow, type JobStore, rowMatchKey } from './job-store.ts';
+import {
+  type BulkUnitItem,
+  type CorrelationRow,
+  type JobStore,
+  rowMatchKey,
+  UnitStateConflictError,
+  unitKeyOf,
+} from './job-store.ts';
 import { type BulkExecutionInput, JOB_LIFETIME_SECONDS } from './state-machine.ts';
+import { submitUnit } from './submit.ts';
 
 export interface PollDeps {
-  config: Pick<SinkConfig, 'bulk'>;
+  config: Pick<SinkConfig, 'bulk' | 'maxRetries'>;
   salesforce: SalesforceClient;
   jobs: JobStore;
   publisher: OutcomePublisher;
@@ -50,7 +59,9 @@ export function parseBulkError(cell: string): OutcomeError {
 
 /**
  * Checks the job once; returns the next execution input (`done: true` when every outcome is out).
- * Running it again for a finished unit publishes nothing.
+ * Rows that failed for a passing reason (a locked row, or rows a Failed job never processed) are
+ * submitted again as a follow-up job polled by the same execution, up to `maxRetries` times. Running
+ * this again for a finished unit publishes nothing.
  *
  * @example
  * export const handler = (input) => pollBulkJob(input, deps);
@@ -61,6 +72,17 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
   const unit = await deps.jobs.get(input.unitKey);
   if (!unit || unit.state === 'done') return { ...input, done: true };
   const context = { deadline: deps.deadline };
+  if (unit.state === 'continued' && unit.next) {
+    // An earlier run handed the rest to a follow-up unit but did not get to return it.
+    const next = await deps.jobs.get(unit.next);
+    return {
+      ...input,
+      unitKey: unit.next,
+      jobId: next?.jobId ?? input.jobId,
+      done: false,
+      waitSeconds: firstWait(deps),
+    };
+  }
 
   if (input.mode === 'fail') {
     const failure = {
@@ -68,15 +90,18 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       message: 'the job could not be followed to its end; its records were not confirmed',
       fields: [],
     };
-    const counts = await finish(
+    const rows = await deps.jobs.rows(unit);
+    const counts = await publishOutcomes(
       unit,
-      await deps.jobs.rows(unit),
+      rows,
       input.jobId,
       () => undefined,
       failure,
+      new Set(),
       deps,
       now,
     );
+    await closeChain(unit, deps);
     return { ...input, done: true, result: { jobState: 'Unknown', ...counts } };
   }
 
@@ -95,9 +120,10 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
     state: info.state,
     processed: info.numberRecordsProcessed,
     failed: info.numberRecordsFailed,
+    attempt: unit.attempt,
   });
   const rows = await deps.jobs.rows(unit);
-  const results = await collectResults(unit, rows, info, deps);
+  const { results, again } = await collectResults(unit, rows, info, deps);
   const leftover: OutcomeError = {
     code: info.state === 'JobComplete' ? 'NO_RESULT' : `JOB_${info.state.toUpperCase()}`,
     message:
@@ -108,17 +134,51 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
   };
   // The job's end time dates every outcome, so a re-run of this step publishes identical ones.
   const endedAt = parseSalesforceDate(info.systemModstamp);
-  const counts = await finish(
+  const dated = endedAt ? () => endedAt : now;
+  const resubmit = again.size > 0 && unit.attempt < deps.config.maxRetries;
+  if (resubmit) {
+    const next = await continueUnit(unit, rows, again, deps, now);
+    const counts = await publishOutcomes(
+      unit,
+      rows,
+      input.jobId,
+      (i) => results.get(i),
+      leftover,
+      new Set(again.keys()),
+      deps,
+      dated,
+    );
+    await deps.jobs.advance(unit.unitKey, unit.state, 'continued', { next: next.unitKey });
+    log.info('bulk rows resubmitted', {
+      jobId: input.jobId,
+      next: next.jobId,
+      rows: again.size,
+      attempt: unit.attempt + 1,
+    });
+    return {
+      ...input,
+      unitKey: next.unitKey,
+      jobId: next.jobId,
+      done: false,
+      waitSeconds: firstWait(deps),
+      result: { jobState: info.state, ...counts },
+    };
+  }
+  const counts = await publishOutcomes(
     unit,
     rows,
     input.jobId,
     (i) => results.get(i),
     leftover,
+    new Set(),
     deps,
-    endedAt ? () => endedAt : now,
+    dated,
   );
+  await closeChain(unit, deps);
   return { ...input, done: true, result: { jobState: info.state, ...counts } };
 }
+
+const firstWait = (deps: PollDeps) => Math.max(1, Math.round(deps.config.bulk.pollInterval / 1000));
 
 /** Salesforce writes `2024-03-20T21:42:13.000+0000`; Date.parse wants the offset as +00:00. */
 function parseSalesforceDate(text: string | undefined): Date | undefined {
@@ -129,13 +189,19 @@ function parseSalesforceDate(text: string | undefined): Date | undefined {
 
 type RowResult = Pick<Outcome, 'status' | 'errors'> & { salesforceId?: string; created?: boolean };
 
-/** Reads the three result files and assigns each row to the unit's record with the same match key. */
+/** Row errors that say nothing about the record itself: the same row may well succeed again. */
+const RETRYABLE_ROW_CODES = new Set(['UNABLE_TO_LOCK_ROW']);
+
+/**
+ * Reads the three result files and assigns each row to the unit's record with the same match key.
+ * `again` holds, by record index, the uploaded cells of rows worth submitting again.
+ */
 async function collectResults(
   unit: BulkUnitItem,
   rows: readonly CorrelationRow[],
   info: BulkJobInfo,
   deps: PollDeps,
-): Promise<Map<number, RowResult>> {
+): Promise<{ results: Map<number, RowResult>; again: Map<number, CsvRow> }> {
   const byMatch = new Map<string, number[]>();
   rows.forEach((row, i) => {
     const list = byMatch.get(row.match);
@@ -143,6 +209,7 @@ async function collectResults(
     else byMatch.set(row.match, [i]);
   });
   const results = new Map<number, RowResult>();
+  const again = new Map<number, CsvRow>();
   const kinds: BulkResultKind[] = ['successful', 'failed', 'unprocessed'];
   for (const kind of kinds) {
     for await (const row of deps.salesforce.bulk.results(info.id, kind, { deadline: deps.deadline })) {
@@ -155,9 +222,11 @@ async function collectResults(
         if (row.sf__Created !== undefined) result.created = row.sf__Created === 'true';
         results.set(index, result);
       } else if (kind === 'failed') {
-        const result: RowResult = { status: 'failed', errors: [parseBulkError(row.sf__Error ?? '')] };
+        const error = parseBulkError(row.sf__Error ?? '');
+        const result: RowResult = { status: 'failed', errors: [error] };
         if (row.sf__Id) result.salesforceId = row.sf__Id;
         results.set(index, result);
+        if (RETRYABLE_ROW_CODES.has(error.code)) again.set(index, uploadedCells(row));
       } else {
         results.set(index, {
           status: 'failed',
@@ -169,19 +238,77 @@ async function collectResults(
             },
           ],
         });
+        // Salesforce failing a job is its own trouble; an aborted job was given up on purpose.
+        if (info.state === 'Failed') again.set(index, uploadedCells(row));
       }
     }
   }
-  return results;
+  return { results, again };
 }
 
-/** Publishes the unit's outcomes in record order from where an earlier run stopped, then closes it. */
-async function finish(
+/** A result row without Salesforce's `sf__` columns: the cells as they were uploaded. */
+function uploadedCells(row: CsvRow): CsvRow {
+  const cells: CsvRow = {};
+  for (const column in row) if (!column.startsWith('sf__')) cells[column] = row[column]!;
+  return cells;
+}
+
+/**
+ * Records and submits the follow-up unit for the rows worth another try: same group and columns,
+ * one attempt more, the chain of earlier units remembered (they keep the job slot and the partition
+ * order until the chain ends). Safe to call again: the unit's key is derived from its rows and attempt.
+ */
+async function continueUnit(
+  unit: BulkUnitItem,
+  rows: readonly CorrelationRow[],
+  again: Map<number, CsvRow>,
+  deps: PollDeps,
+  now: () => Date,
+): Promise<{ unitKey: string; jobId: string }> {
+  const indices = [...again.keys()].sort((a, b) => a - b);
+  const subset = indices.map((i) => rows[i]!);
+  const attempt = unit.attempt + 1;
+  const unitKey = unitKeyOf(`${unit.group}#${attempt}`, subset);
+  const next = await deps.jobs.putIntent(
+    {
+      unitKey,
+      group: unit.group,
+      sobject: unit.sobject,
+      operation: unit.operation,
+      ...(unit.externalIdField ? { externalIdField: unit.externalIdField } : {}),
+      matchColumns: unit.matchColumns,
+      records: subset.length,
+      createdAt: now().toISOString(),
+      attempt,
+      chain: [...unit.chain, unit.unitKey],
+    },
+    subset,
+  );
+  const header = Object.keys(again.get(indices[0]!)!);
+  const csv = encodeCsvRows(
+    header,
+    indices.map((i) => header.map((c) => again.get(i)![c] ?? '')),
+  );
+  const { jobId, state } = await submitUnit(next, csv, {
+    bulk: deps.salesforce.bulk,
+    jobs: deps.jobs,
+    context: { deadline: deps.deadline },
+  });
+  if (state === 'closed') await deps.jobs.advance(unitKey, 'closed', 'started');
+  return { unitKey, jobId };
+}
+
+/**
+ * Publishes the unit's outcomes in record order from where an earlier run stopped; rows in `skip` go
+ * on in a follow-up unit and get their outcome there.
+ */
+async function publishOutcomes(
   unit: BulkUnitItem,
   rows: readonly CorrelationRow[],
   jobId: string,
   resultOf: (index: number) => RowResult | undefined,
   leftover: OutcomeError,
+  skip: ReadonlySet<number>,
   deps: PollDeps,
   now: () => Date,
 ) {
@@ -199,7 +326,7 @@ async function finish(
       mode,
       errors: result.errors,
       bulkJobId: jobId,
-      attempts: 1,
+      attempts: unit.attempt + 1,
       timestamp: now().toISOString(),
     };
     if (result.salesforceId) outcome.salesforceId = result.salesforceId;
@@ -209,12 +336,22 @@ async function finish(
   const counts = { succeeded: 0, failed: 0 };
   for (let start = unit.published; start < rows.length; start += PUBLISH_CHUNK) {
     const end = Math.min(rows.length, start + PUBLISH_CHUNK);
-    const outcomes = rows.slice(start, end).map((row, i) => outcomeAt(row, start + i));
-    await deps.publisher.publish(outcomes);
+    const outcomes: Outcome[] = [];
+    for (let i = start; i < end; i++) if (!skip.has(i)) outcomes.push(outcomeAt(rows[i]!, i));
+    if (outcomes.length > 0) await deps.publisher.publish(outcomes);
     await deps.jobs.markPublished(unit.unitKey, end);
     for (const o of outcomes) counts[o.status === 'succeeded' ? 'succeeded' : 'failed']++;
   }
-  await deps.jobs.advance(unit.unitKey, unit.state, 'done');
-  await deps.jobs.releaseSlot(unit.group, unit.unitKey);
   return counts;
+}
+
+/** Marks the unit and the earlier units of its chain done, and frees the chain's job slot. */
+async function closeChain(unit: BulkUnitItem, deps: PollDeps) {
+  await deps.jobs.advance(unit.unitKey, unit.state, 'done');
+  for (const earlier of unit.chain) {
+    await deps.jobs.advance(earlier, 'continued', 'done').catch((error: unknown) => {
+      if (!(error instanceof UnitStateConflictError)) throw error;
+    });
+  }
+  for (const key of [...unit.chain, unit.unitKey]) await deps.jobs.releaseSlot(unit.group, key);
 }

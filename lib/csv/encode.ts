@@ -84,6 +84,20 @@ export function encodeCsv(records: readonly JsonObject[]): EncodedCsv {
   return { header, text: `${lines.join('\n')}\n` };
 }
 
+/**
+ * A CSV of cells already in their Bulk API form (e.g. cells read back from a result file), with the
+ * same syntax as `encodeCsv`.
+ *
+ * @example
+ * encodeCsvRows(['LastName', 'Email'], [['Doe', '#N/A']]); // 'LastName,Email\nDoe,#N/A\n'
+ */
+export function encodeCsvRows(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const empty = header.length === 1 ? '""' : '';
+  const lines = [header.map(quote).join(',')];
+  for (const row of rows) lines.push(row.map((cell) => (cell === '' ? empty : quote(cell))).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /**

@@ -80,3 +80,45 @@ describe('bulk poller', () => {
     expect(new Set(publisher.outcomes.map((o) => o.timestamp)).size).toBe(1);
   });
 });
+
+describe('bulk rows that failed for a passing reason', () => {
+  it('are submitted again (locked rows), until every record is written once', async () => {
+    sink = await startEmbedded({
+      config,
+      emulator: {
+        bulkProcessingDelayMs: 1,
+        faults: [{ fault: 'lockRow', route: 'bulk', probability: 0.1, times: 'always' }],
+      },
+      waitMs: 1,
+    });
+    const records = orderEvents({ count: 1000, partitions: 1 });
+    await sink.deliver(mskEvent(records));
+    await sink.settle();
+    const outcomes = sink.outcomes.outcomes;
+    expect(outcomes).toHaveLength(1000);
+    expect(outcomes.filter((o) => o.status !== 'succeeded').map((o) => o.errors[0]?.code)).toEqual([]);
+    expect(outcomes.some((o) => o.attempts > 1)).toBe(true);
+    const keys = sink.emulator!.org.list('Order_Event__c').map((r) => r.fields.Event_Key__c);
+    expect(keys).toHaveLength(1000);
+    expect(new Set(keys).size).toBe(1000);
+  });
+
+  it('are submitted again when Salesforce fails a job part way (unprocessed rows)', async () => {
+    sink = await startEmbedded({
+      config,
+      emulator: {
+        bulkProcessingDelayMs: 1,
+        faults: [{ fault: 'failJob', afterRecords: 300, errorMessage: 'InternalServerError : try again later' }],
+      },
+      waitMs: 1,
+    });
+    const records = orderEvents({ count: 1000, partitions: 1 });
+    await sink.deliver(mskEvent(records));
+    await sink.settle();
+    const outcomes = sink.outcomes.outcomes;
+    expect(outcomes).toHaveLength(1000);
+    expect(outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+    expect(outcomes.filter((o) => o.attempts === 2)).toHaveLength(700);
+    expect(sink.emulator!.org.list('Order_Event__c')).toHaveLength(1000);
+  });
+});
