@@ -18,16 +18,18 @@ const metrics = new Metrics({ namespace: 'sfsink', serviceName: 'sfsink' });
 const tracer = new Tracer({ serviceName: 'sfsink' });
 const log = sinkLogger(logger);
 const deps = awsDeps(process.env, log);
+const hasBulkMappings = deps.config.mappings.some((m) => m.mode === 'bulk');
 
 async function sink(event: LambdaKafkaEvent, context: Context) {
   if (!deps.executions)
     throw new Error(`${ENVIRONMENT.stateMachineArn} is not set: bulk mappings need the state machine`);
   const salesforce = await deps.salesforce();
+  const group = process.env[ENVIRONMENT.consumerGroup] || event.eventSourceArn || 'default';
   const result = await processBatch(event, {
     ...deps,
     executions: deps.executions,
     salesforce,
-    group: process.env[ENVIRONMENT.consumerGroup] || event.eventSourceArn || 'default',
+    group,
     deadline: Date.now() + context.getRemainingTimeInMillis(),
     logger: log,
   });
@@ -38,6 +40,9 @@ async function sink(event: LambdaKafkaEvent, context: Context) {
   metrics.addMetric('RecordsSubmittedToBulk', MetricUnit.Count, summary.tracked);
   metrics.addMetric('RecordsHandedBack', MetricUnit.Count, summary.handedBack);
   metrics.addMetric('SalesforceApiCalls', MetricUnit.Count, salesforce.callCount());
+  metrics.addMetric('CheckpointLag', MetricUnit.Count, summary.checkpointLag);
+  if (hasBulkMappings)
+    metrics.addMetric('BulkJobsInFlight', MetricUnit.Count, await deps.jobs.inFlight(group));
   const usage = salesforce.apiUsage();
   if (usage && usage.max > 0)
     metrics.addMetric('SalesforceApiUsagePercent', MetricUnit.Percent, (100 * usage.used) / usage.max);

@@ -93,6 +93,8 @@ export interface JobStore {
   /** Takes a slot among `max` concurrent jobs; false when all are taken. Idempotent per unit. */
   acquireSlot(group: string, unitKey: string, max: number): Promise<boolean>;
   releaseSlot(group: string, unitKey: string): Promise<void>;
+  /** Bulk jobs holding a slot now (open or being followed). */
+  inFlight(group: string): Promise<number>;
   /** Records the intent; a no-op if the unit exists already (returns the stored one). */
   putIntent(
     unit: Omit<BulkUnitItem, 'state' | 'chunks' | 'published' | 'attempt' | 'chain' | 'next'> &
@@ -197,6 +199,13 @@ export function dynamoJobStore(
           ExpressionAttributeValues: { ':u': new Set([unitKey]) },
         }),
       );
+    },
+
+    async inFlight(group) {
+      const response = await doc.send(
+        new GetCommand({ TableName: table, Key: { pk: slotsPk(group) }, ConsistentRead: true }),
+      );
+      return (response.Item?.units as Set<string> | undefined)?.size ?? 0;
     },
 
     async putIntent(unit, rows) {

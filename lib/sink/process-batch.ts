@@ -104,6 +104,8 @@ export interface BatchSummary {
   tracked: number;
   /** Records handed back to Kafka for a later attempt. */
   handedBack: number;
+  /** The largest gap, over this batch's partitions, between the last offset delivered and the checkpoint. */
+  checkpointLag: number;
 }
 
 export interface BatchResult {
@@ -144,6 +146,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     rejected: 0,
     tracked: 0,
     handedBack: 0,
+    checkpointLag: 0,
   };
   const checkpointOf = (partition: string) => checkpoints.get(partition)!;
   const persist = createPersister(deps.checkpoints, group, checkpoints);
@@ -343,7 +346,11 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     list.push(r.offset);
     delivered.set(partitionId(r), list);
   }
-  for (const [partition, offsets] of delivered) advance(checkpointOf(partition), offsets);
+  for (const [partition, offsets] of delivered) {
+    advance(checkpointOf(partition), offsets);
+    const last = Math.max(...offsets);
+    summary.checkpointLag = Math.max(summary.checkpointLag, last - checkpointOf(partition).watermark);
+  }
   await persist.now(partitions);
 
   const batchItemFailures = [...handedBack].map(([partition, offset]) => ({

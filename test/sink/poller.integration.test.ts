@@ -49,7 +49,9 @@ async function pollUntilDone(s: Embedded, input: BulkExecutionInput, publisher =
 describe('bulk poller', () => {
   it('publishes one outcome per record, then nothing when run again for the finished job', async () => {
     const { sink: s, input } = await submitted(1200);
+    expect(await s.jobs.inFlight('local')).toBe(1);
     const first = await pollUntilDone(s, input);
+    expect(await s.jobs.inFlight('local')).toBe(0);
     expect(first.next.done).toBe(true);
     expect(first.next.result).toEqual({ jobState: 'JobComplete', succeeded: 1200, failed: 0 });
     expect(first.publisher.outcomes).toHaveLength(1200);

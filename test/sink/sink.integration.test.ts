@@ -174,6 +174,7 @@ describe('sink on the local stand-ins', () => {
     ]);
     const result = await s.invoke(event);
     expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.checkpointLag).toBe(0);
     const codes = s.outcomes.outcomes
       .filter((o) => o.status === 'rejected')
       .map((o) => [o.topic, o.offset, o.errors[0]!.code])
@@ -237,6 +238,8 @@ describe('sink on the local stand-ins', () => {
       { itemIdentifier: { partition: 'accounts-1', offset: 9 } },
     ]);
     expect(leadsInOrg(s).has('C-9')).toBe(true);
+    // accounts-1 got nothing done: its checkpoint is 10 offsets behind the last delivered one (9, from -1).
+    expect(result.summary.checkpointLag).toBe(10);
     expect(s.outcomes.outcomes.map((o) => o.topic)).toEqual(['sfdc-pushtopic-lead']);
   });
 });
