@@ -189,6 +189,10 @@ export class SinkMonitoring extends Construct {
         bulkFailed,
       ]),
       graph('Bulk poller', [poller.invocations, poller.errors, poller.throttles]),
+      graph('Checkpoint lag (max) / bulk jobs in flight', [
+        custom('CheckpointLag', 'Maximum'),
+        custom('BulkJobsInFlight', 'Maximum'),
+      ]),
       graph('Queues (messages visible)', [
         ...(props.errorQueue
           ? [
