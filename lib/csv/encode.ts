@@ -21,16 +21,16 @@ function eachColumn(fields: JsonObject, visit: (column: string, value: JsonValue
  * csvRowProblem({ Tags: ['a', 'b'] }); // 'Tags is an array'
  */
 export function csvRowProblem(fields: JsonObject): { message: string; fields: string[] } | undefined {
-  let problems: string[] | undefined;
-  let names: string[] | undefined;
+  const problems: string[] = [];
+  const names: string[] = [];
   eachColumn(fields, (column, value) => {
     const problem = csvCellProblem(value);
     if (problem) {
-      (problems ??= []).push(`${column} ${problem}`);
-      (names ??= []).push(column);
+      problems.push(`${column} ${problem}`);
+      names.push(column);
     }
   });
-  return problems ? { message: problems.join('; '), fields: names! } : undefined;
+  return problems.length > 0 ? { message: problems.join('; '), fields: names } : undefined;
 }
 
 /**

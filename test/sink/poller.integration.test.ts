@@ -110,7 +110,9 @@ describe('bulk rows that failed for a passing reason', () => {
       config,
       emulator: {
         bulkProcessingDelayMs: 1,
-        faults: [{ fault: 'failJob', afterRecords: 300, errorMessage: 'InternalServerError : try again later' }],
+        faults: [
+          { fault: 'failJob', afterRecords: 300, errorMessage: 'InternalServerError : try again later' },
+        ],
       },
       waitMs: 1,
     });
