@@ -162,6 +162,8 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     return from !== undefined && r.offset >= from;
   };
   const timeIsShort = () => deps.deadline - Date.now() < RESERVE_MS;
+  /** Until when a bulk unit may wait for its partition's earlier job (set by the first one that waits). */
+  let barrierUntil: number | undefined;
 
   // 1. Skip what is finished; describe the sObjects of the rest; run the pure stages.
   const pending = records.filter((r) => !isFinished(checkpointOf(partitionId(r)), r.offset));
@@ -429,7 +431,9 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
    */
   async function waitsForEarlierJob(partitionsOfUnit: Set<string>): Promise<boolean> {
     const { maxWaitMs, intervalMs } = deps.bulkBarrier ?? { maxWaitMs: 30_000, intervalMs: 2_000 };
-    const until = Math.min(Date.now() + maxWaitMs, deps.deadline - RESERVE_MS - 60_000);
+    // One waiting window per invocation, shared by every unit that has to wait.
+    barrierUntil ??= Math.min(Date.now() + maxWaitMs, deps.deadline - RESERVE_MS - 60_000);
+    const until = barrierUntil;
     while (await hasRunningJob(partitionsOfUnit)) {
       if (Date.now() + intervalMs > until) return true;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
