@@ -6,7 +6,7 @@ import { decodeValue } from './decode/index.ts';
 import { planWrites, type WritePlan } from './plan/plan.ts';
 import type { KafkaRecord, Rejection } from './records.ts';
 import { isRejection, reject } from './records.ts';
-import { type MappingIndex, resolveRecord } from './resolve/resolve.ts';
+import { type MappingIndex, type ResolvedRecord, resolveRecord } from './resolve/resolve.ts';
 import { type ShapedRecord, shapeRecord } from './shape/shape.ts';
 import type { SObjectSchema } from './shape/sobject-schema.ts';
 
@@ -31,7 +31,15 @@ export function prepareRecord(record: KafkaRecord, options: PrepareOptions): Sha
   if (isRejection(decoded)) return decoded;
   const resolved = resolveRecord(decoded, options.mappings);
   if (isRejection(resolved)) return resolved;
-  const shaped = shapeRecord(resolved, options.schemaOf?.(resolved.mapping.sobject));
+  return shapeResolved(resolved, options.schemaOf?.(resolved.mapping.sobject));
+}
+
+/** The schema-dependent part: shape, and for bulk mappings check that a CSV can carry the values. */
+export function shapeResolved(
+  resolved: ResolvedRecord,
+  schema: SObjectSchema | undefined,
+): ShapedRecord | Rejection {
+  const shaped = shapeRecord(resolved, schema);
   if (isRejection(shaped) || shaped.mapping.mode !== 'bulk') return shaped;
   const problem = csvRowProblem(shaped.fields);
   return problem

@@ -85,8 +85,9 @@ export function matchColumnsFor(
   externalIdField?: string,
 ): string[] {
   if (operation === 'insert') return [...columns];
-  if (operation === 'upsert') return [externalIdField!];
-  return ['Id'];
+  // The column as the CSV names it (describe's spelling), whatever the letter case in the configuration.
+  const named = (field: string) => columns.find((c) => c.toLowerCase() === field.toLowerCase()) ?? field;
+  return [named(operation === 'upsert' ? externalIdField! : 'Id')];
 }
 
 export interface JobStore {

@@ -69,8 +69,8 @@ function groupOf(record: ShapedRecord): UnitGroup {
 /** The ordering key: one source record of one sObject. Field names and sObjects are case-insensitive. */
 function orderingKey(record: ShapedRecord): string | undefined {
   if (record.recordKey === undefined) return undefined;
-  const eq = record.recordKey.indexOf('=');
-  return `${record.mapping.sobject.toLowerCase()}\u0000${record.recordKey.slice(0, eq).toLowerCase()}${record.recordKey.slice(eq)}`;
+  // Salesforce matches external id values case-insensitively: so do the keys.
+  return `${record.mapping.sobject.toLowerCase()}\u0000${record.recordKey.toLowerCase()}`;
 }
 
 interface Placed {

@@ -42,14 +42,14 @@ import {
 } from '../checkpoint/checkpoint.ts';
 import type { SinkConfig } from '../config/index.ts';
 import { csvCells, encodeCsv } from '../csv/index.ts';
-import { type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
+import { decodeValue, type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
 import { type Outcome, type OutcomeError, rejectedOutcome } from '../outcomes/outcome.ts';
 import type { OutcomePublisher } from '../outcomes/publisher.ts';
-import { prepareRecord } from '../pipeline.ts';
+import { shapeResolved } from '../pipeline.ts';
 import { planWrites, type WriteUnit } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
-import type { MappingIndex } from '../resolve/resolve.ts';
+import { type MappingIndex, type ResolvedRecord, resolveRecord } from '../resolve/resolve.ts';
 import { runStage } from '../salesforce/index.ts';
 import type { RecordResult, SalesforceClient } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
@@ -121,7 +121,8 @@ interface Item {
   record: KafkaRecord;
   partition: string;
   entry: Entry | undefined;
-  prepared: ShapedRecord | Rejection;
+  /** Shaped for writing, rejected, or — while its sObject cannot be described — only resolved. */
+  prepared: ShapedRecord | Rejection | { waitingForDescribe: ResolvedRecord; failure: OutcomeError };
 }
 
 /**
@@ -189,12 +190,19 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   );
   const items: Item[] = pending.map((record) => {
     const partition = partitionId(record);
-    const prepared = prepareRecord(record, {
-      config,
-      mappings: deps.mappings,
-      schemaOf: (sobject) => schemas.get(sobject),
-    });
-    return { record, partition, entry: checkpointOf(partition).entries.get(record.offset), prepared };
+    const entry = checkpointOf(partition).entries.get(record.offset);
+    const decoded = decodeValue(record);
+    const resolved = isRejection(decoded) ? decoded : resolveRecord(decoded, deps.mappings);
+    if (isRejection(resolved)) return { record, partition, entry, prepared: resolved };
+    // Without the describe, shaping would judge fields blind: such records wait for a working describe.
+    const failure = describeFailures.get(resolved.mapping.sobject);
+    if (failure) return { record, partition, entry, prepared: { waitingForDescribe: resolved, failure } };
+    return {
+      record,
+      partition,
+      entry,
+      prepared: shapeResolved(resolved, schemas.get(resolved.mapping.sobject)),
+    };
   });
 
   // Outcomes are published per step; `finish` marks their records done once the publish succeeded.
@@ -230,19 +238,23 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       continue;
     }
     if (entry?.state === 'applied') {
-      immediate.push(outcomeOf(prepared, entry.result, now()));
+      const resolved = 'waitingForDescribe' in prepared ? prepared.waitingForDescribe : prepared;
+      immediate.push(outcomeOf(resolved, entry.result, now()));
+      continue;
+    }
+    if ('waitingForDescribe' in prepared) {
+      // A write that may have happened keeps its marker: only a later delivery can settle it.
+      if (entry?.state === 'sent' || entry?.state === 'submitting') handBack(item.partition, record.offset);
+      else {
+        const final = retryLater(item.partition, prepared.waitingForDescribe, prepared.failure);
+        if (final) immediate.push(final);
+      }
       continue;
     }
     if (entry?.state === 'submitting') {
       const list = resumable.get(entry.unitKey) ?? [];
       list.push(prepared);
       resumable.set(entry.unitKey, list);
-      continue;
-    }
-    const describeFailure = describeFailures.get(prepared.mapping.sobject);
-    if (describeFailure) {
-      const final = retryLater(item.partition, prepared, describeFailure);
-      if (final) immediate.push(final);
       continue;
     }
     if (entry?.state === 'sent' && prepared.operation === 'insert') uncertainInserts.push(prepared);
@@ -290,7 +302,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
    * Counts a retryable failure against the record's redelivery budget. Within budget the partition is
    * handed back from the record; past it the record fails with its last error (returned outcome).
    */
-  function retryLater(partition: string, record: ShapedRecord, error: OutcomeError): Outcome | undefined {
+  function retryLater(partition: string, record: ResolvedRecord, error: OutcomeError): Outcome | undefined {
     const checkpoint = checkpointOf(partition);
     const previous = checkpoint.entries.get(record.offset);
     const deliveries = (previous?.state === 'retrying' ? previous.deliveries : 0) + 1;
@@ -305,7 +317,9 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       persist.later([partition]);
       return outcomeOf(record, result, now());
     }
-    checkpoint.entries.set(record.offset, { state: 'retrying', deliveries, lastError: error });
+    // Kept short: the entry lives in the partition's checkpoint item, which must stay far below 400 KB.
+    const lastError = { ...error, message: error.message.slice(0, 300) };
+    checkpoint.entries.set(record.offset, { state: 'retrying', deliveries, lastError });
     persist.later([partition]);
     handBack(partition, record.offset);
     return undefined;
@@ -532,13 +546,15 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     const complete =
       stored !== undefined && records.length === stored.records && unitKeyOf(group, records) === unitKey;
     const needsUpload = stored === undefined || stored.state === 'intent' || stored.state === 'created';
-    if (stored && (complete || !needsUpload)) {
+    // Update/delete by external id uploaded Ids resolved at submission, which the records don't carry.
+    const resolvedIds = stored?.externalIdField !== undefined && stored.operation !== 'upsert';
+    if (stored && ((complete && !resolvedIds) || !needsUpload)) {
       const text = needsUpload ? encodeCsv(records.map((r) => r.fields)).text : '';
       await driveBulkUnit(stored, records, text);
       return;
     }
-    // The unit cannot be rebuilt (its records came back in a different batch) and nothing reached
-    // Salesforce yet: forget it and plan its records afresh on the next delivery.
+    // The unit cannot be rebuilt (its records came back in a different batch, or its CSV held resolved
+    // Ids) and nothing reached Salesforce yet: forget it and plan its records afresh on the next delivery.
     if (stored?.jobId)
       await deps.salesforce.bulk.abort(stored.jobId, { deadline: deps.deadline - RESERVE_MS });
     if (stored) await deps.jobs.abandon(stored);
@@ -549,7 +565,8 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
 
   /** Moves a bulk unit from its stored state to `started`, then tracks its records. */
   async function driveBulkUnit(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
-    const context = { deadline: deps.deadline - RESERVE_MS };
+    // Job create is not idempotent and gets its full request timeout once started: keep it inside.
+    const context = { deadline: deps.deadline - RESERVE_MS - config.requestTimeout };
     const { jobId, state } = await submitUnit(unit, csv, {
       bulk: deps.salesforce.bulk,
       jobs: deps.jobs,
@@ -635,7 +652,7 @@ function errorOf(error: unknown, code: string): OutcomeError {
 }
 
 /** The outcome of a shaped record from its write result. */
-export function outcomeOf(record: ShapedRecord, result: StoredResult, now: Date): Outcome {
+export function outcomeOf(record: ResolvedRecord, result: StoredResult, now: Date): Outcome {
   const outcome: Outcome = {
     status: result.status,
     topic: record.topic,

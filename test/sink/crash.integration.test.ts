@@ -142,3 +142,32 @@ describe('inserts whose answer was lost', () => {
     expect(sink.outcomes.outcomes).toHaveLength(250);
   });
 });
+
+describe('bulk deletes by external id', () => {
+  it.each(['job-create', 'upload'] as const)('are redone correctly after a crash after %s', async (step) => {
+    const bulkLeads = parseConfig({
+      bulk: { pollInterval: '1s' },
+      mappings: [
+        { topic: 'leads', sobject: 'Lead', externalIdField: 'CustomId__c', mode: 'bulk', unknownFields: 'ignore' },
+      ],
+    });
+    sink = await startEmbedded({ config: bulkLeads, emulator: { bulkProcessingDelayMs: 2 }, waitMs: 2 });
+    const records = leadStream({ topic: 'leads', leads: 9, partitions: 1, updates: 0, deleteEvery: 1 });
+    let crashed = false;
+    const report = await sink.deliver(mskEvent(records), {
+      after: (at) => {
+        // Crash while the deletes (the second bulk job) are being set up.
+        if (at === step && !crashed && sink!.emulator!.org.list('Lead').length === 9) {
+          crashed = true;
+          throw new Error('injected crash');
+        }
+      },
+    });
+    await sink.settle();
+    expect(crashed).toBe(true);
+    expect(report.uncommitted).toBe(0);
+    expect(sink.emulator!.org.list('Lead')).toHaveLength(0);
+    expect(sink.outcomes.outcomes.filter((o) => o.status !== 'succeeded').map((o) => o.errors[0]?.code)).toEqual([]);
+    expect(new Set(sink.outcomes.outcomes.map((o) => o.offset)).size).toBe(records.length);
+  });
+});
