@@ -148,7 +148,13 @@ describe('bulk deletes by external id', () => {
     const bulkLeads = parseConfig({
       bulk: { pollInterval: '1s' },
       mappings: [
-        { topic: 'leads', sobject: 'Lead', externalIdField: 'CustomId__c', mode: 'bulk', unknownFields: 'ignore' },
+        {
+          topic: 'leads',
+          sobject: 'Lead',
+          externalIdField: 'CustomId__c',
+          mode: 'bulk',
+          unknownFields: 'ignore',
+        },
       ],
     });
     sink = await startEmbedded({ config: bulkLeads, emulator: { bulkProcessingDelayMs: 2 }, waitMs: 2 });
@@ -167,7 +173,9 @@ describe('bulk deletes by external id', () => {
     expect(crashed).toBe(true);
     expect(report.uncommitted).toBe(0);
     expect(sink.emulator!.org.list('Lead')).toHaveLength(0);
-    expect(sink.outcomes.outcomes.filter((o) => o.status !== 'succeeded').map((o) => o.errors[0]?.code)).toEqual([]);
+    expect(
+      sink.outcomes.outcomes.filter((o) => o.status !== 'succeeded').map((o) => o.errors[0]?.code),
+    ).toEqual([]);
     expect(new Set(sink.outcomes.outcomes.map((o) => o.offset)).size).toBe(records.length);
   });
 });
