@@ -70,18 +70,20 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
   const now = deps.now ?? (() => new Date());
   const log = deps.logger ?? silentLogger;
   const unit = await deps.jobs.get(input.unitKey);
-  if (!unit || unit.state === 'done') return { ...input, done: true };
+  if (!unit) return { ...input, done: true };
+  if (unit.state === 'done') {
+    // An earlier run may have failed while closing the chain: finishing it again is harmless.
+    await closeChain(unit, deps);
+    return { ...input, done: true };
+  }
   const context = { deadline: deps.deadline };
   if (unit.state === 'continued' && unit.next) {
     // An earlier run handed the rest to a follow-up unit but did not get to return it.
     const next = await deps.jobs.get(unit.next);
-    return {
-      ...input,
-      unitKey: unit.next,
-      jobId: next?.jobId ?? input.jobId,
-      done: false,
-      waitSeconds: firstWait(deps),
-    };
+    const followUp = { ...input, unitKey: unit.next, jobId: next?.jobId ?? input.jobId };
+    // Failing: the follow-up is where the unreported records are.
+    if (input.mode === 'fail') return pollBulkJob(followUp, deps);
+    return { ...followUp, done: false, waitSeconds: firstWait(deps) };
   }
 
   if (input.mode === 'fail') {
@@ -90,6 +92,8 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       message: 'the job could not be followed to its end; its records were not confirmed',
       fields: [],
     };
+    // Stop the job (if it still runs) before its partitions may move on to later jobs.
+    if (unit.jobId) await deps.salesforce.bulk.abort(unit.jobId, context).catch(() => undefined);
     const rows = await deps.jobs.rows(unit);
     const counts = await publishOutcomes(
       unit,
@@ -347,11 +351,13 @@ async function publishOutcomes(
 
 /** Marks the unit and the earlier units of its chain done, and frees the chain's job slot. */
 async function closeChain(unit: BulkUnitItem, deps: PollDeps) {
-  await deps.jobs.advance(unit.unitKey, unit.state, 'done');
+  // The earlier units and the slots first, the unit itself last: until it is done, a re-run of the
+  // poller comes back here, so a failure half-way never leaves a partition's barrier shut.
   for (const earlier of unit.chain) {
     await deps.jobs.advance(earlier, 'continued', 'done').catch((error: unknown) => {
       if (!(error instanceof UnitStateConflictError)) throw error;
     });
   }
   for (const key of [...unit.chain, unit.unitKey]) await deps.jobs.releaseSlot(unit.group, key);
+  if (unit.state !== 'done') await deps.jobs.advance(unit.unitKey, unit.state, 'done');
 }

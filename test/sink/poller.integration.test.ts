@@ -126,3 +126,40 @@ describe('bulk rows that failed for a passing reason', () => {
     expect(sink.emulator!.org.list('Order_Event__c')).toHaveLength(1000);
   });
 });
+
+describe('closing a resubmission chain', () => {
+  it('is finished by a re-run after it failed half-way, so the partition and the job slot are freed', async () => {
+    sink = await startEmbedded({
+      config,
+      // One locked row: the job's other rows finish, that one goes on in a follow-up job.
+      emulator: { bulkProcessingDelayMs: 1, faults: [{ fault: 'lockRow', route: 'bulk', times: 1 }] },
+      waitMs: 1,
+    });
+    const jobs = sink.jobs;
+    const advance = jobs.advance.bind(jobs);
+    let failed = false;
+    jobs.advance = async (unitKey, expect, next, fields) => {
+      if (expect === 'continued' && next === 'done' && !failed) {
+        failed = true;
+        throw new Error('DynamoDB throttled');
+      }
+      return advance(unitKey, expect, next, fields);
+    };
+    await sink.deliver(mskEvent(orderEvents({ count: 20, partitions: 1 })));
+    await sink.settle();
+    expect(failed).toBe(true);
+    expect(await jobs.inFlight('local')).toBe(0);
+    expect(sink.outcomes.outcomes.filter((o) => o.status === 'succeeded')).toHaveLength(20);
+    // The partition is not blocked: a later batch goes straight to a new job.
+    const later = await sink.invoke(
+      mskEvent(
+        orderEvents({ count: 5, partitions: 1, keyPrefix: 'L-' }).map((r) => ({
+          ...r,
+          offset: r.offset + 20,
+        })),
+      ),
+    );
+    expect(later.batchItemFailures).toEqual([]);
+    expect(later.summary.tracked).toBe(5);
+  });
+});
