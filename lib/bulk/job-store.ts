@@ -91,7 +91,10 @@ export function matchColumnsFor(
 }
 
 export interface JobStore {
-  /** Takes a slot among `max` concurrent jobs; false when all are taken. Idempotent per unit. */
+  /**
+   * Takes a slot among `max` concurrent jobs for a recorded unit; false when all are taken.
+   * Idempotent per unit.
+   */
   acquireSlot(group: string, unitKey: string, max: number): Promise<boolean>;
   releaseSlot(group: string, unitKey: string): Promise<void>;
   /** Bulk jobs holding a slot now (open or being followed). */
@@ -174,21 +177,37 @@ export function dynamoJobStore(
 
   return {
     async acquireSlot(group, unitKey, max) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: slotsPk(group) },
-            UpdateExpression: 'ADD units :u',
-            ConditionExpression: 'attribute_not_exists(units) OR size(units) < :max OR contains(units, :k)',
-            ExpressionAttributeValues: { ':u': new Set([unitKey]), ':max': max, ':k': unitKey },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
+      const take = async () => {
+        try {
+          await doc.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: slotsPk(group) },
+              UpdateExpression: 'ADD units :u',
+              ConditionExpression: 'attribute_not_exists(units) OR size(units) < :max OR contains(units, :k)',
+              ExpressionAttributeValues: { ':u': new Set([unitKey]), ':max': max, ':k': unitKey },
+            }),
+          );
+          return true;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return false;
+          throw error;
+        }
+      };
+      if (await take()) return true;
+      // Full: free the slots of units that no longer exist (a slot is only taken for a recorded unit,
+      // so a missing one was forgotten or expired without releasing it), then try once more.
+      const held = await doc.send(
+        new GetCommand({ TableName: table, Key: { pk: slotsPk(group) }, ConsistentRead: true }),
+      );
+      let freed = false;
+      for (const key of (held.Item?.units as Set<string> | undefined) ?? []) {
+        if (!(await this.get(key))) {
+          await this.releaseSlot(group, key);
+          freed = true;
+        }
       }
+      return freed && (await take());
     },
 
     async releaseSlot(group, unitKey) {

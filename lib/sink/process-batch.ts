@@ -506,14 +506,6 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       if (records.length === 0) return;
     }
     const unitKey = unitKeyOf(group, records);
-    if (!(await deps.jobs.acquireSlot(group, unitKey, config.bulk.maxConcurrentJobs))) {
-      log.info('bulk job limit reached; partitions handed back', {
-        unitKey,
-        max: config.bulk.maxConcurrentJobs,
-      });
-      handBackAll(records);
-      return;
-    }
     const encoded = encodeCsv(records.map((r) => r.fields));
     const matchColumns = matchColumnsFor(g.operation, encoded.header, g.externalIdField);
     const rows: CorrelationRow[] = records.map((r) => ({
@@ -565,6 +557,18 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
 
   /** Moves a bulk unit from its stored state to `started`, then tracks its records. */
   async function driveBulkUnit(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
+    // The slot is taken once the unit is recorded, so every held slot belongs to a recorded unit.
+    if (
+      unit.state === 'intent' &&
+      !(await deps.jobs.acquireSlot(group, unit.unitKey, config.bulk.maxConcurrentJobs))
+    ) {
+      log.info('bulk job limit reached; partitions handed back', {
+        unitKey: unit.unitKey,
+        max: config.bulk.maxConcurrentJobs,
+      });
+      handBackAll(records);
+      return;
+    }
     // Job create is not idempotent and gets its full request timeout once started: keep it inside.
     const context = { deadline: deps.deadline - RESERVE_MS - config.requestTimeout };
     const { jobId, state } = await submitUnit(unit, csv, {

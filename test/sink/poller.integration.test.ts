@@ -163,3 +163,23 @@ describe('closing a resubmission chain', () => {
     expect(later.summary.tracked).toBe(5);
   });
 });
+
+describe('job slots', () => {
+  it('held by a unit that no longer exists are freed when the limit is reached', async () => {
+    const one = parseConfig({
+      ...config,
+      bulk: { pollInterval: '1s', maxConcurrentJobs: 1 },
+      mappings: config.mappings,
+    });
+    sink = await startEmbedded({ config: one, emulator: { bulkProcessingDelayMs: 1 }, waitMs: 1 });
+    // A slot leaked by a unit that was lost (e.g. expired) before it could be released.
+    expect(await sink.jobs.acquireSlot('local', 'ghost-unit', 1)).toBe(true);
+    const report = await sink.deliver(mskEvent(orderEvents({ count: 10, partitions: 1 })), {
+      maxInvocations: 3,
+    });
+    await sink.settle();
+    expect(report.uncommitted).toBe(0);
+    expect(sink.outcomes.outcomes).toHaveLength(10);
+    expect(await sink.jobs.inFlight('local')).toBe(0);
+  });
+});
