@@ -391,15 +391,30 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     const operation = unit.group.operation;
     const guarded = operation === 'insert' || operation === 'delete';
     const touched = new Set(records.map(partitionId));
+    const previous = records.map((r) => checkpointOf(partitionId(r)).entries.get(r.offset));
     if (guarded) {
       for (const r of records) checkpointOf(partitionId(r)).entries.set(r.offset, { state: 'sent' });
       await persist.now(touched);
     }
     // An insert attempt gets its full request timeout once started: none may start that could outlive us.
     const headroom = operation === 'insert' ? config.requestTimeout : 0;
-    const results = await deps.salesforce.writeUnit(unit, {
-      deadline: deps.deadline - RESERVE_MS - headroom,
-    });
+    let results: RecordResult[];
+    try {
+      results = await deps.salesforce.writeUnit(unit, { deadline: deps.deadline - RESERVE_MS - headroom });
+    } catch (error) {
+      // writeUnit throws only org-wide refusals (daily limit, login refused) with nothing written:
+      // the records were not sent after all.
+      if (guarded) {
+        records.forEach((r, i) => {
+          const entries = checkpointOf(partitionId(r)).entries;
+          const before = previous[i];
+          if (before) entries.set(r.offset, before);
+          else entries.delete(r.offset);
+        });
+        await persist.now(touched);
+      }
+      throw error;
+    }
     await deps.after?.('collections-call');
 
     const outcomes: Outcome[] = [];

@@ -179,3 +179,30 @@ describe('bulk deletes by external id', () => {
     expect(new Set(sink.outcomes.outcomes.map((o) => o.offset)).size).toBe(records.length);
   });
 });
+
+describe('an org-wide refusal (daily API limit)', () => {
+  it('fails the invocation without marking its inserts as sent, so the redelivery writes them normally', async () => {
+    const accounts = parseConfig({
+      maxRetries: 0,
+      mappings: [{ topic: 'accounts-rt', sobject: 'Account', operation: 'insert' }],
+    });
+    sink = await startEmbedded({ config: accounts, waitMs: 1 });
+    const event = mskEvent(
+      Array.from({ length: 3 }, (_, i) => ({
+        topic: 'accounts-rt',
+        partition: 0,
+        offset: i,
+        value: { Name: `A${i}` },
+      })),
+    );
+    // Enough for the login and the describe, not for the Collections call.
+    sink.emulator!.config.dailyApiMax = sink.emulator!.counters.apiCalls + 1;
+    await expect(sink.invoke(event)).rejects.toThrow(/limit/i);
+    expect(sink.emulator!.org.list('Account')).toHaveLength(0);
+    sink.emulator!.config.dailyApiMax = 1_000_000;
+    const again = await sink.invoke(event);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(sink.emulator!.org.list('Account')).toHaveLength(3);
+    expect(sink.outcomes.outcomes.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+});
