@@ -62,6 +62,7 @@ describe('partition checkpoint', () => {
       ],
       [3, { state: 'tracked', jobId: '750000000000001AAA' }],
       [4, { state: 'submitting', unitKey: 'abc' }],
+      [7, { state: 'submitting', unitKey: 'abc', deliveries: 2 }],
       [
         5,
         {

@@ -31,7 +31,11 @@ export type Entry =
   | { state: 'sent' }
   | { state: 'retrying'; deliveries: number; lastError: OutcomeError }
   | { state: 'applied'; result: StoredResult }
-  | { state: 'submitting'; unitKey: string }
+  | {
+      state: 'submitting';
+      unitKey: string /** retryable failures before this attempt */;
+      deliveries?: number;
+    }
   | { state: 'tracked'; jobId: string }
   | { state: 'done' };
 
@@ -87,7 +91,8 @@ export function encodeEntries(entries: ReadonlyMap<number, Entry>): string {
   for (const [offset, entry] of entries) {
     if (entry.state === 'applied') out[offset] = ['a', entry.result];
     else if (entry.state === 'tracked') out[offset] = ['t', entry.jobId];
-    else if (entry.state === 'submitting') out[offset] = ['b', entry.unitKey];
+    else if (entry.state === 'submitting')
+      out[offset] = entry.deliveries ? ['b', entry.unitKey, entry.deliveries] : ['b', entry.unitKey];
     else if (entry.state === 'retrying') out[offset] = ['r', entry.deliveries, entry.lastError];
     else out[offset] = [entry.state === 'sent' ? 's' : 'd'];
   }
@@ -102,7 +107,9 @@ export function decodeEntries(text: string): Map<number, Entry> {
       state === 'a'
         ? { state: 'applied', result: payload as StoredResult }
         : state === 'b'
-          ? { state: 'submitting', unitKey: payload as string }
+          ? rest[0] === undefined
+            ? { state: 'submitting', unitKey: payload as string }
+            : { state: 'submitting', unitKey: payload as string, deliveries: rest[0] as number }
           : state === 'r'
             ? { state: 'retrying', deliveries: payload as number, lastError: rest[0] as OutcomeError }
             : state === 't'

@@ -29,11 +29,13 @@ import {
   type JobStore,
   matchColumnsFor,
   rowMatchKey,
+  UnitStateConflictError,
   unitKeyOf,
 } from '../bulk/job-store.ts';
 import { submitUnit } from '../bulk/submit.ts';
 import {
   advance,
+  CheckpointConflictError,
   type CheckpointStore,
   type Entry,
   isFinished,
@@ -50,7 +52,15 @@ import { planWrites, type WriteUnit } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
 import { type MappingIndex, type ResolvedRecord, resolveRecord } from '../resolve/resolve.ts';
-import { runStage } from '../salesforce/index.ts';
+import {
+  AuthenticationError,
+  CredentialsError,
+  DailyApiLimitError,
+  InsecureUrlError,
+  runStage,
+  SalesforceClientError,
+  SessionRejectedError,
+} from '../salesforce/index.ts';
 import type { RecordResult, SalesforceClient } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
@@ -113,6 +123,14 @@ export interface BatchResult {
   summary: BatchSummary;
 }
 
+/** What the step hook threw, marked so that per-unit error handling lets it through. */
+export class InjectedCrash extends Error {
+  override name = 'InjectedCrash';
+  constructor(step: Step, cause: unknown) {
+    super(`crash after ${step}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
 /** Time kept in reserve at the end of an invocation to save checkpoints and publish outcomes. */
 const RESERVE_MS = 8_000;
 const ALREADY_DELETED = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
@@ -134,6 +152,16 @@ interface Item {
  */
 export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Promise<BatchResult> {
   const now = deps.now ?? (() => new Date());
+  // A throw from the step hook stands for the process dying there: nothing may catch it as a failure.
+  const after = deps.after
+    ? async (step: Step) => {
+        try {
+          await deps.after!(step);
+        } catch (cause) {
+          throw new InjectedCrash(step, cause);
+        }
+      }
+    : undefined;
   const log = deps.logger ?? silentLogger;
   const { config, group } = deps;
   const records = recordsOfEvent(event);
@@ -209,7 +237,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   const publishAndFinish = async (outcomes: Outcome[]) => {
     if (outcomes.length === 0) return;
     await deps.publisher.publish(outcomes);
-    await deps.after?.('publish');
+    await after?.('publish');
     const touched = new Set<string>();
     for (const o of outcomes) {
       const partition = `${o.topic}-${o.partition}`;
@@ -305,7 +333,9 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   function retryLater(partition: string, record: ResolvedRecord, error: OutcomeError): Outcome | undefined {
     const checkpoint = checkpointOf(partition);
     const previous = checkpoint.entries.get(record.offset);
-    const deliveries = (previous?.state === 'retrying' ? previous.deliveries : 0) + 1;
+    const deliveries =
+      (previous?.state === 'retrying' || previous?.state === 'submitting' ? (previous.deliveries ?? 0) : 0) +
+      1;
     if (deliveries > config.maxRedeliveries) {
       const result: StoredResult = {
         status: 'failed',
@@ -415,7 +445,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       }
       throw error;
     }
-    await deps.after?.('collections-call');
+    await after?.('collections-call');
 
     const outcomes: Outcome[] = [];
     records.forEach((record, i) => {
@@ -448,7 +478,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     // The results are durable before anything is published: after a crash from here on, the records
     // are never written again and their outcomes are re-published exactly as they were.
     await persist.now(touched);
-    await deps.after?.('applied-saved');
+    await after?.('applied-saved');
     await publishAndFinish(outcomes);
   }
 
@@ -543,10 +573,15 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       },
       rows,
     );
-    for (const r of records)
-      checkpointOf(partitionId(r)).entries.set(r.offset, { state: 'submitting', unitKey });
+    for (const r of records) {
+      const entries = checkpointOf(partitionId(r)).entries;
+      const before = entries.get(r.offset);
+      // The redelivery budget carries over into the submission.
+      const deliveries = before?.state === 'retrying' ? before.deliveries : undefined;
+      entries.set(r.offset, { state: 'submitting', unitKey, ...(deliveries ? { deliveries } : {}) });
+    }
     await persist.now(new Set(records.map(partitionId)));
-    await driveBulkUnit(unitItem, records, encoded.text);
+    await driveBulkUnitSafely(unitItem, records, encoded.text);
   }
 
   async function resumeBulkUnit(unitKey: string, stored: BulkUnitItem | undefined, records: ShapedRecord[]) {
@@ -557,7 +592,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     const resolvedIds = stored?.externalIdField !== undefined && stored.operation !== 'upsert';
     if (stored && ((complete && !resolvedIds) || !needsUpload)) {
       const text = needsUpload ? encodeCsv(records.map((r) => r.fields)).text : '';
-      await driveBulkUnit(stored, records, text);
+      await driveBulkUnitSafely(stored, records, text);
       return;
     }
     // The unit cannot be rebuilt (its records came back in a different batch, or its CSV held resolved
@@ -568,6 +603,49 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     for (const r of records) checkpointOf(partitionId(r)).entries.delete(r.offset);
     persist.later(new Set(records.map(partitionId)));
     handBackAll(records);
+  }
+
+  /**
+   * Drives a bulk unit; a failure stays with this unit's records. Org-wide refusals and lost
+   * ownership still fail the invocation.
+   */
+  async function driveBulkUnitSafely(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
+    try {
+      await driveBulkUnit(unit, records, csv);
+    } catch (error) {
+      if (
+        error instanceof InjectedCrash ||
+        error instanceof CheckpointConflictError ||
+        error instanceof UnitStateConflictError ||
+        isOrgWide(error)
+      ) {
+        throw error;
+      }
+      const stored = await deps.jobs.get(unit.unitKey);
+      const failure = errorOf(error, 'BULK_SUBMISSION_FAILED');
+      log.warn('bulk submission failed', { unitKey: unit.unitKey, state: stored?.state, code: failure.code });
+      if (stored && stored.state !== 'intent' && stored.state !== 'created' && stored.state !== 'uploaded') {
+        // The job is processing: only following it failed. The redelivery resumes from here.
+        handBackAll(records);
+        return;
+      }
+      // Nothing will be processed: forget the unit (its job, if any, is aborted with whatever it got).
+      if (stored?.jobId)
+        await deps.salesforce.bulk
+          .abort(stored.jobId, { deadline: deps.deadline - RESERVE_MS })
+          .catch(() => undefined);
+      if (stored) await deps.jobs.abandon(stored);
+      const retryable = !(error instanceof SalesforceClientError) || error.retryable;
+      const outcomes: Outcome[] = [];
+      for (const r of records) {
+        if (retryable) {
+          const final = retryLater(partitionId(r), r, failure);
+          if (final) outcomes.push(final);
+        } else outcomes.push(outcomeOf(r, { status: 'failed', errors: [failure], attempts: 1 }, now()));
+      }
+      persist.later(new Set(records.map(partitionId)));
+      await publishAndFinish(outcomes);
+    }
   }
 
   /** Moves a bulk unit from its stored state to `started`, then tracks its records. */
@@ -590,7 +668,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       bulk: deps.salesforce.bulk,
       jobs: deps.jobs,
       context,
-      after: deps.after,
+      after,
     });
     if (state === 'closed') {
       await deps.executions.start(jobId, {
@@ -599,7 +677,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
         waitSeconds: Math.max(1, Math.round(config.bulk.pollInterval / 1000)),
         submittedAt: unit.createdAt,
       });
-      await deps.after?.('start-execution');
+      await after?.('start-execution');
       await deps.jobs.advance(unit.unitKey, 'closed', 'started');
     }
     const touched = new Set<string>();
@@ -666,8 +744,20 @@ function notFound(sobject: string, field: string): StoredResult {
 }
 
 function errorOf(error: unknown, code: string): OutcomeError {
-  const e = error as { errorCode?: string; code?: string; message?: string };
-  return { code: e.errorCode ?? code, message: e.message ?? String(error), fields: [] };
+  const e = error as { errorCode?: string; code?: string; message?: string; fields?: string[] };
+  const known = error instanceof SalesforceClientError ? (e.errorCode ?? e.code) : e.errorCode;
+  return { code: known ?? code, message: e.message ?? String(error), fields: e.fields ?? [] };
+}
+
+/** Refusals that concern the whole org or the credentials, not a unit: the invocation fails. */
+function isOrgWide(error: unknown): boolean {
+  return (
+    error instanceof DailyApiLimitError ||
+    error instanceof AuthenticationError ||
+    error instanceof SessionRejectedError ||
+    error instanceof CredentialsError ||
+    error instanceof InsecureUrlError
+  );
 }
 
 /** The outcome of a shaped record from its write result. */

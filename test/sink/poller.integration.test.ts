@@ -183,3 +183,50 @@ describe('job slots', () => {
     expect(await sink.jobs.inFlight('local')).toBe(0);
   });
 });
+
+describe('a bulk submission that Salesforce refuses', () => {
+  it('fails its own records with Salesforce error, without failing the invocation', async () => {
+    sink = await startEmbedded({
+      config,
+      emulator: {
+        bulkProcessingDelayMs: 1,
+        faults: [
+          {
+            fault: 'status',
+            status: 400,
+            route: 'bulk',
+            method: 'POST',
+            times: 'always',
+            body: [{ errorCode: 'INVALIDJOB', message: 'InvalidJob : object type not supported' }],
+          },
+        ],
+      },
+      waitMs: 1,
+    });
+    const result = await sink.invoke(mskEvent(orderEvents({ count: 5, partitions: 1 })));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sink.outcomes.outcomes.map((o) => [o.status, o.errors[0]?.code])).toEqual(
+      Array.from({ length: 5 }, () => ['failed', 'INVALIDJOB']),
+    );
+    expect(await sink.jobs.inFlight('local')).toBe(0);
+  });
+
+  it('hands back a passing failure, counted against maxRedeliveries, then fails the records', async () => {
+    const budget = parseConfig({ ...config, maxRetries: 0, maxRedeliveries: 2, mappings: config.mappings });
+    sink = await startEmbedded({
+      config: budget,
+      emulator: {
+        bulkProcessingDelayMs: 1,
+        faults: [{ fault: 'status', status: 503, route: 'bulk', method: 'POST', times: 'always' }],
+      },
+      waitMs: 1,
+    });
+    const report = await sink.deliver(mskEvent(orderEvents({ count: 3, partitions: 1 })), {
+      maxInvocations: 10,
+    });
+    expect(report.uncommitted).toBe(0);
+    expect(report.invocations).toBe(3);
+    expect(sink.outcomes.outcomes.map((o) => o.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(sink.outcomes.outcomes[0]!.attempts).toBe(3);
+  });
+});
