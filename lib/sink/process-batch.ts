@@ -366,6 +366,9 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   for (const stage of plan.stages) {
     const realtime = stage.filter((u) => u.group.mode === 'realtime');
     const bulk = stage.filter((u) => u.group.mode === 'bulk');
+    // Fence: a conditional checkpoint write proves no newer invocation owns these partitions before
+    // anything is sent (an older one still running after a timeout must not overwrite newer changes).
+    if (realtime.length > 0) await persist.now(new Set(realtime.flatMap((u) => u.records.map(partitionId))));
     const settled = await runStage(realtime, writeRealtimeUnit, config.maxInFlight);
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
