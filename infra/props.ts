@@ -9,7 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { z } from 'zod';
-import type { SinkConfigInput } from '../lib/config/index.ts';
+import { parseConfig, type SinkConfigInput } from '../lib/config/index.ts';
 
 /** An Amazon MSK cluster, provisioned or serverless. */
 export interface MskSource {
@@ -414,6 +414,14 @@ export function validateSinkProps(props: SalesforceSinkProps): void {
   ) {
     problems.push(
       'results.kafkaClusterArn: is required when config.results.kafka uses MSK IAM: the functions need WriteData on its topics',
+    );
+  }
+  // An invocation keeps a request timeout plus a reserve for its last insert and its checkpoints.
+  const sinkTimeoutSeconds = props.functions?.sinkTimeout?.toSeconds() ?? 300;
+  const requestTimeoutSeconds = parseConfig(props.config).requestTimeout / 1000;
+  if (result.success && sinkTimeoutSeconds < requestTimeoutSeconds + 60) {
+    problems.push(
+      `functions.sinkTimeout: ${sinkTimeoutSeconds} s leaves no room for a ${requestTimeoutSeconds} s Salesforce request (config.requestTimeout) and the checkpoint writes: make it at least ${requestTimeoutSeconds + 60} s`,
     );
   }
   if (problems.length > 0) throw new SinkPropsError(problems);

@@ -10,7 +10,7 @@ import { ConfigError } from '../lib/errors.ts';
 import { ENVIRONMENT } from '../lib/runtime/environment.ts';
 import { type Deployment, DeploymentError, deploymentSchema, loadDeployment } from './deployment.ts';
 import { mskResourceArn } from './kafka-access.ts';
-import { type SalesforceSinkProps, SinkPropsError } from './props.ts';
+import { type SalesforceSinkProps, SinkPropsError, validateSinkProps } from './props.ts';
 import { SalesforceSink } from './salesforce-sink.ts';
 import { createSinkApp } from './sink-stack.ts';
 import { placeholderArn } from './state-machine-template.ts';
@@ -548,5 +548,21 @@ describe('mskResourceArn', () => {
     const resolved = stack.resolve(mskResourceArn(Fn.importValue('Cluster'), 'group', 'g'));
     expect(resolved['Fn::Join'][1]).toContain(':group/');
     expect(placeholderArn('X')).toMatch(/^arn:aws:lambda:/);
+  });
+});
+
+describe('function timeouts', () => {
+  it('refuse a sink timeout too short for one Salesforce request and the checkpoint writes', () => {
+    expect(() =>
+      validateSinkProps({
+        config: { requestTimeout: '60s', mappings: [{ topic: 't', sobject: 'Lead' }] },
+        source: {
+          kind: 'msk',
+          clusterArn:
+            'arn:aws:kafka:us-east-1:123456789012:cluster/demo/11111111-2222-3333-4444-555555555555-1',
+        },
+        functions: { sinkTimeout: Duration.seconds(90) },
+      }),
+    ).toThrow(/functions.sinkTimeout: 90 s leaves no room for a 60 s Salesforce request/);
   });
 });
