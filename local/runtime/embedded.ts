@@ -19,8 +19,9 @@ import type { SalesforceClient, SalesforceCredentials } from '../../lib/salesfor
 import { type SinkLogger, silentLogger } from '../../lib/sink/logger.ts';
 import { type BatchResult, processBatch, type SinkDeps, type Step } from '../../lib/sink/process-batch.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/server.ts';
+import { seededRandom } from '../random.ts';
 import { type LocalDynamo, startLocalDynamo } from '../stand-ins/dynamodb.ts';
-import { type DeliveryReport, deliverUntilCommitted } from '../stand-ins/event-source.ts';
+import { consumeStream, type DeliveryReport, deliverUntilCommitted } from '../stand-ins/event-source.ts';
 import { type LocalExecutions, localExecutions } from '../stand-ins/step-functions.ts';
 
 /** The poller's function ARN in the local definition; aws-local-stepfunctions runs a local handler instead. */
@@ -57,6 +58,19 @@ export interface Embedded {
   deliver(
     event: LambdaKafkaEvent,
     options?: { after?: (step: Step) => void | Promise<void>; maxInvocations?: number },
+  ): Promise<DeliveryReport>;
+  /**
+   * Consumes an event as a stream, in batches of varying size per partition, as the event source
+   * mapping re-polls (a redelivery may group records differently).
+   */
+  consume(
+    event: LambdaKafkaEvent,
+    options: {
+      maxBatch: number;
+      seed?: number;
+      after?: (step: Step) => void | Promise<void>;
+      maxInvocations?: number;
+    },
   ): Promise<DeliveryReport>;
   /** Waits for every bulk execution started so far to end. */
   settle(): Promise<void>;
@@ -133,6 +147,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       deliverUntilCommitted(event, (e) => processBatch(e, sinkDeps(deliverOptions.after)), {
         maxInvocations: deliverOptions.maxInvocations ?? 200,
         // A partition waiting for its bulk job gets it back after a pause, as the event source would.
+        onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
+      }),
+    consume: (event, consumeOptions) =>
+      consumeStream(event, (e) => processBatch(e, sinkDeps(consumeOptions.after)), {
+        maxBatch: consumeOptions.maxBatch,
+        random: seededRandom(consumeOptions.seed ?? 1),
+        maxInvocations: consumeOptions.maxInvocations ?? 500,
         onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
       }),
     settle: () => executions.settle(),

@@ -61,3 +61,57 @@ export async function deliverUntilCommitted(
   const uncommitted = pending ? Object.values(pending.records).reduce((n, list) => n + list.length, 0) : 0;
   return { invocations, crashes, uncommitted };
 }
+
+/**
+ * Consumes a stream the way the event source mapping does: per partition from the committed offset,
+ * batches of a varying size (so a redelivery can group records differently than the first delivery),
+ * committing what the handler did not report failed; a throw commits nothing.
+ *
+ * @example
+ * const report = await consumeStream(records, handler, { maxBatch: 50, random: seededRandom(3) });
+ */
+export async function consumeStream(
+  event: LambdaKafkaEvent,
+  handler: (event: LambdaKafkaEvent) => Promise<HandlerAnswer>,
+  options: { maxBatch: number; random: () => number; maxInvocations?: number; onRetry?: () => Promise<void> },
+): Promise<DeliveryReport> {
+  const partitions = Object.entries(event.records).map(([key, list]) => ({
+    key,
+    records: [...list].sort((a, b) => a.offset - b.offset),
+    next: 0,
+  }));
+  const max = options.maxInvocations ?? 500;
+  let invocations = 0;
+  let crashes = 0;
+  const remaining = () => partitions.reduce((n, p) => n + p.records.length - p.next, 0);
+  while (remaining() > 0 && invocations < max) {
+    if (invocations > 0) await options.onRetry?.();
+    invocations++;
+    const batch: Record<string, LambdaKafkaRecord[]> = {};
+    for (const p of partitions) {
+      if (p.next >= p.records.length) continue;
+      const size = 1 + Math.floor(options.random() * options.maxBatch);
+      batch[p.key] = p.records.slice(p.next, p.next + size);
+    }
+    let answer: HandlerAnswer;
+    try {
+      answer = await handler({ ...event, records: batch });
+    } catch {
+      crashes++;
+      continue;
+    }
+    const failed = new Map(
+      (answer.batchItemFailures ?? []).map((f) => [f.itemIdentifier.partition, f.itemIdentifier.offset]),
+    );
+    for (const p of partitions) {
+      const delivered = batch[p.key];
+      if (!delivered) continue;
+      const first = delivered[0]!;
+      const from = failed.get(`${first.topic}-${first.partition}`);
+      const committed =
+        from === undefined ? delivered.length : delivered.filter((r) => r.offset < from).length;
+      p.next += committed;
+    }
+  }
+  return { invocations, crashes, uncommitted: remaining() };
+}

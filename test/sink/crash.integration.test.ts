@@ -4,6 +4,7 @@ import { parseConfig } from '../../lib/config/index.ts';
 import type { Step } from '../../lib/sink/process-batch.ts';
 import { type EventRecordInput, mskEvent } from '../../local/events/build-event.ts';
 import { leadStream, orderEvents, sequentialLeadState } from '../../local/events/generate.ts';
+import { seededRandom } from '../../local/random.ts';
 import { type Embedded, startEmbedded } from '../../local/runtime/embedded.ts';
 
 const config = parseConfig({
@@ -204,5 +205,46 @@ describe('an org-wide refusal (daily API limit)', () => {
     expect(again.batchItemFailures).toEqual([]);
     expect(sink.emulator!.org.list('Account')).toHaveLength(3);
     expect(sink.outcomes.outcomes.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+});
+
+describe('crashes while the event source re-polls in batches of varying size', () => {
+  it.each([1, 2, 3])('seed %i: nothing lost, nothing doubled, one outcome per record', async (seed) => {
+    sink = await startEmbedded({ config, emulator: { bulkProcessingDelayMs: 2 }, waitMs: 2 });
+    const records = workload();
+    const random = seededRandom(seed * 7919);
+    let crashes = 0;
+    const report = await sink.consume(mskEvent(records), {
+      maxBatch: 120,
+      seed,
+      maxInvocations: 400,
+      after: () => {
+        if (crashes < 8 && random() < 0.08) {
+          crashes++;
+          throw new Error('injected crash');
+        }
+      },
+    });
+    await sink.settle();
+    expect(crashes).toBeGreaterThan(0);
+    expect(report.uncommitted).toBe(0);
+    const leads = sink.emulator!.org.list('Lead').map((r) => r.fields.CustomId__c as string);
+    expect(leads.sort()).toEqual(
+      [...sequentialLeadState(records.filter((r) => r.topic === 'sfdc-pushtopic-lead')).keys()].sort(),
+    );
+    const orders = sink.emulator!.org.list('Order_Event__c').map((r) => r.fields.Event_Key__c as string);
+    expect(orders).toHaveLength(
+      records.length - records.filter((r) => r.topic === 'sfdc-pushtopic-lead').length,
+    );
+    expect(new Set(orders).size).toBe(orders.length);
+    const byRecord = new Map<string, Set<string>>();
+    for (const o of sink.outcomes.outcomes) {
+      const key = `${o.topic}/${o.partition}/${o.offset}`;
+      byRecord.set(key, (byRecord.get(key) ?? new Set()).add(JSON.stringify(o)));
+    }
+    expect(byRecord.size).toBe(records.length);
+    expect([...byRecord.values()].filter((seen) => seen.size > 1)).toEqual([]);
+    const notSucceeded = sink.outcomes.outcomes.filter((o) => o.status !== 'succeeded');
+    expect(notSucceeded.map((o) => [o.topic, o.offset, o.errors[0]?.code])).toEqual([]);
   });
 });
