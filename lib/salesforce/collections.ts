@@ -16,7 +16,8 @@
 //   culprits with their errors, the others with ALL_OR_NONE_OPERATION_ROLLED_BACK).
 // - A call that fails as a whole (throttling or 5xx past the retries, a lost response, the deadline)
 //   fails every record it carried with that code, `retryable` as the error says. Org-wide failures
-//   (daily API limit, login refused) are thrown when nothing has been written yet.
+//   (daily API limit, login refused) are thrown when nothing has been written yet, and make the
+//   records of a later call of the unit retryable (that call processed nothing).
 import type { Operation } from '../config/index.ts';
 import type { OutcomeError } from '../outcomes/outcome.ts';
 import { COLLECTIONS_LIMIT, type WriteUnit } from '../plan/plan.ts';
@@ -239,9 +240,11 @@ export function createUnitWriter(
         if (!wroteSomething && isOrgWide(error)) throw error;
         if (!(error instanceof SalesforceClientError)) throw error;
         const attempts = (error as { attempts?: number }).attempts ?? 1;
+        // An org-wide refusal (daily limit, session rejected) processed nothing: worth another try later.
+        const retryable = error.retryable || isOrgWide(error);
         for (const p of sent) {
           p.attempts += attempts;
-          fail(p, [callError(error)], error.retryable);
+          fail(p, [callError(error)], retryable);
         }
         break;
       }
