@@ -161,7 +161,7 @@ export const configSchema = z
       .meta({ default: '30s', description: 'Timeout of one HTTP request to Salesforce.' }),
     maxRetries: z.number().int().min(0).max(20).default(5).meta({
       description:
-        'Retries of a retryable Salesforce failure (429, 5xx, lock contention, resets) before the records fail.',
+        'Retries of a retryable Salesforce failure (429, 5xx, lock contention, resets) within an invocation; also how many follow-up jobs may resubmit bulk rows that failed for a passing reason.',
     }),
     maxRedeliveries: z.number().int().min(0).max(1000).default(10).meta({
       description:
