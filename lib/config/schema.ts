@@ -167,6 +167,10 @@ export const configSchema = z
       description:
         'Times a record that keeps failing retryably (after `maxRetries` each time) is handed back to Kafka before it fails with its last error.',
     }),
+    apiUsageThreshold: z.number().min(1).max(100).default(90).meta({
+      description:
+        "Percent of the org's daily API allowance past which realtime writes slow down (a pause of 1–10 s before each call, longer near the limit) and a warning is logged; 100 turns it off.",
+    }),
     maxInFlight: z.number().int().min(1).max(25).default(4).meta({
       description:
         'Collections calls in flight at once (per invocation); Salesforce allows 25 concurrent long requests per org.',

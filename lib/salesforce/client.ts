@@ -45,7 +45,8 @@ const processCache = createClientCache();
 export interface SalesforceClientOptions {
   /** The credentials secret: its JSON text or the parsed object (validated either way). */
   credentials: SalesforceCredentials | string;
-  config: Pick<SinkConfig, 'apiVersion' | 'requestTimeout' | 'maxRetries' | 'maxInFlight'>;
+  config: Pick<SinkConfig, 'apiVersion' | 'requestTimeout' | 'maxRetries' | 'maxInFlight'> &
+    Partial<Pick<SinkConfig, 'apiUsageThreshold'>>;
   /** Receives redacted messages only. Powertools' Logger fits. */
   logger?: SalesforceLogger;
   /** Uniform in [0, 1), for backoff jitter. */
@@ -140,6 +141,32 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
     context: { deadline: number },
   ) => resolveExternalIds(api, sobject, field, values, context, apiVersion, inParallel);
 
+  /**
+   * Past `apiUsageThreshold` % of the org's daily API allowance, each realtime write waits a moment
+   * first (longer the closer the org is to its limit), so the sink leaves room for the org's other
+   * integrations; a warning is logged once each time usage crosses the threshold.
+   */
+  const threshold = options.config.apiUsageThreshold ?? 90;
+  let warned = false;
+  const paced =
+    (write: SalesforceClient['writeUnit']): SalesforceClient['writeUnit'] =>
+    async (unit, context) => {
+      const usage = api.apiUsage();
+      const percent = usage && usage.max > 0 ? (100 * usage.used) / usage.max : 0;
+      if (percent >= threshold && threshold < 100) {
+        if (!warned) {
+          warned = true;
+          logger.warn('Salesforce API usage past the threshold: realtime writes slowed down', {
+            usedPercent: Math.round(percent),
+            threshold,
+          });
+        }
+        const pause = Math.min(10_000, 1_000 * (1 + (9 * (percent - threshold)) / (100 - threshold)));
+        if (now() + pause < context.deadline) await sleep(pause);
+      } else warned = false;
+      return write(unit, context);
+    };
+
   return {
     schemaOf: createSchemaOf({
       api,
@@ -148,17 +175,19 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
       now,
       logger,
     }),
-    writeUnit: createUnitWriter({
-      api,
-      maxRetries,
-      backoff,
-      sleep,
-      now,
-      logger,
-      redact: redactor.redact,
-      droppedFields: entry(cache.droppedFields, identity, () => new Map()),
-      resolve,
-    }),
+    writeUnit: paced(
+      createUnitWriter({
+        api,
+        maxRetries,
+        backoff,
+        sleep,
+        now,
+        logger,
+        redact: redactor.redact,
+        droppedFields: entry(cache.droppedFields, identity, () => new Map()),
+        resolve,
+      }),
+    ),
     async resolveIds(sobject, externalIdField, values, context) {
       return (await resolve(sobject, externalIdField, values, context)).ids;
     },
