@@ -5,8 +5,10 @@ import { join, resolve } from 'node:path';
 import type { SinkConfig } from '../../lib/config/index.ts';
 import { type LambdaKafkaEvent, recordsOfEvent } from '../../lib/decode/index.ts';
 import type { Outcome } from '../../lib/outcomes/index.ts';
+import { createSqsPublisher } from '../../lib/outcomes/index.ts';
 import type { SalesforceCredentials } from '../../lib/salesforce/types.ts';
 import type { EmulatorOptions } from '../emulator/server.ts';
+import { startSqs } from '../stand-ins/sqs.ts';
 import { type Embedded, startEmbedded } from './embedded.ts';
 
 export interface RunOptions {
@@ -46,6 +48,8 @@ export interface RunSummary {
   wallMs: number;
   outcomesFile: string;
   snapshotFile: string;
+  /** Messages found on the local SQS result and error queues at the end. */
+  queued?: { results: number; errors: number };
 }
 
 /** Event files from a list of files and folders (a folder contributes its *.json files, sorted). */
@@ -70,8 +74,17 @@ export function eventFilesOf(paths: readonly string[]): string[] {
 export async function runLocal(options: RunOptions): Promise<{ summary: RunSummary; embedded: Embedded }> {
   const started = Date.now();
   const progress = options.progress ?? (() => undefined);
+  // Outcomes go to SQS queues on local-aws-sqs, as they would on AWS (unless a real org is used).
+  const sqs = options.credentials ? undefined : await startSqs();
+  const queues = sqs
+    ? {
+        resultQueueUrl: await sqs.createQueue('sfsink-results'),
+        errorQueueUrl: await sqs.createQueue('sfsink-errors'),
+      }
+    : undefined;
   const embedded = await startEmbedded({
     config: options.config,
+    ...(sqs && queues ? { publisher: createSqsPublisher({ client: sqs.client, ...queues }) } : {}),
     ...(options.credentials
       ? { credentials: options.credentials }
       : { emulator: { bulkProcessingDelayMs: 50, ...options.emulator } }),
@@ -115,6 +128,11 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
     outcomesFile,
     outcomes.map((o) => JSON.stringify(o)).join('\n') + (outcomes.length ? '\n' : ''),
   );
+  const queued =
+    sqs && queues
+      ? { results: await sqs.depth(queues.resultQueueUrl), errors: await sqs.depth(queues.errorQueueUrl) }
+      : undefined;
+  await sqs?.close();
   const snapshotFile = embedded.emulator
     ? embedded.emulator.saveSnapshot(resolve(options.outDir, 'emulator-snapshot.json'))
     : '(a real org: inspect it in Salesforce)';
@@ -130,6 +148,7 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
     bulkJobs: embedded.executions.names.length,
     invocations,
     wallMs: Date.now() - started,
+    ...(queued ? { queued } : {}),
     outcomesFile,
     snapshotFile,
   };
@@ -176,6 +195,11 @@ export function formatSummary(summary: RunSummary): string {
     `Bulk jobs / batches:    ${summary.bulkJobs} / ${summary.bulkBatches < 0 ? 'see the org' : summary.bulkBatches}`,
     `handler invocations:    ${summary.invocations}`,
     `wall time:              ${(summary.wallMs / 1000).toFixed(1)} s`,
+    ...(summary.queued
+      ? [
+          `SQS queues (local):     ${summary.queued.results} on sfsink-results, ${summary.queued.errors} on sfsink-errors`,
+        ]
+      : []),
     `outcomes (JSON lines):  ${summary.outcomesFile}`,
     `emulator records:       ${summary.snapshotFile}`,
   ].join('\n');

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SQSClient,
@@ -18,6 +19,8 @@ export interface SqsStandIn {
   createClient(): SQSClient;
   /** Creates a queue and returns its URL; a name ending in `.fifo` makes a FIFO queue. */
   createQueue(name: string, attributes?: Record<string, string>): Promise<string>;
+  /** How many messages the queue holds (visible ones). */
+  depth(queueUrl: string): Promise<number>;
   /** Receives and deletes every message now in the queue, attributes included. */
   receiveAll(queueUrl: string): Promise<Message[]>;
   close(): Promise<void>;
@@ -59,6 +62,15 @@ export async function startSqs(): Promise<SqsStandIn> {
         new CreateQueueCommand({ QueueName: name, Attributes: { ...fifo, ...attributes } }),
       );
       return QueueUrl!;
+    },
+    async depth(queueUrl) {
+      const response = await client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
+      return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0);
     },
     async receiveAll(queueUrl) {
       const received: Message[] = [];
