@@ -28,6 +28,10 @@ async function poll(input: BulkExecutionInput, context: Context) {
   if (next.result) {
     metrics.addMetric('RecordsSucceeded', MetricUnit.Count, next.result.succeeded);
     metrics.addMetric('RecordsFailed', MetricUnit.Count, next.result.failed);
+    const perTarget = metrics.singleMetric();
+    perTarget.addDimensions({ sobject: next.result.sobject, mode: 'bulk' });
+    perTarget.addMetric('RecordsSucceeded', MetricUnit.Count, next.result.succeeded);
+    perTarget.addMetric('RecordsFailed', MetricUnit.Count, next.result.failed);
     if (next.result.jobState !== 'JobComplete') metrics.addMetric('BulkJobsFailed', MetricUnit.Count, 1);
   }
   return next;

@@ -39,6 +39,14 @@ async function sink(event: LambdaKafkaEvent, context: Context) {
   metrics.addMetric('RecordsRejected', MetricUnit.Count, summary.rejected);
   metrics.addMetric('RecordsSubmittedToBulk', MetricUnit.Count, summary.tracked);
   metrics.addMetric('RecordsHandedBack', MetricUnit.Count, summary.handedBack);
+  for (const [target, counts] of Object.entries(summary.byTarget)) {
+    const [sobject, mode] = target.split('|');
+    const perTarget = metrics.singleMetric();
+    perTarget.addDimensions({ sobject: sobject!, mode: mode || 'none' });
+    perTarget.addMetric('RecordsSucceeded', MetricUnit.Count, counts.succeeded);
+    perTarget.addMetric('RecordsFailed', MetricUnit.Count, counts.failed);
+    perTarget.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
+  }
   metrics.addMetric('SalesforceApiCalls', MetricUnit.Count, salesforce.callCount());
   metrics.addMetric('CheckpointLag', MetricUnit.Count, summary.checkpointLag);
   if (hasBulkMappings)

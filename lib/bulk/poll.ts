@@ -106,7 +106,7 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       now,
     );
     await closeChain(unit, deps);
-    return { ...input, done: true, result: { jobState: 'Unknown', ...counts } };
+    return { ...input, done: true, result: { jobState: 'Unknown', sobject: unit.sobject, ...counts } };
   }
 
   let info = await deps.salesforce.bulk.check(input.jobId, context);
@@ -165,7 +165,7 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       jobId: next.jobId,
       done: false,
       waitSeconds: firstWait(deps),
-      result: { jobState: info.state, ...counts },
+      result: { jobState: info.state, sobject: unit.sobject, ...counts },
     };
   }
   const counts = await publishOutcomes(
@@ -179,7 +179,7 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
     dated,
   );
   await closeChain(unit, deps);
-  return { ...input, done: true, result: { jobState: info.state, ...counts } };
+  return { ...input, done: true, result: { jobState: info.state, sobject: unit.sobject, ...counts } };
 }
 
 const firstWait = (deps: PollDeps) => Math.max(1, Math.round(deps.config.bulk.pollInterval / 1000));

@@ -20,7 +20,7 @@ export interface BulkExecutionInput {
   /** Set by the poller's `fail` mode after a task failure. */
   mode?: 'poll' | 'fail';
   /** When done: the job's final state and the outcomes published in this run (for metrics). */
-  result?: { jobState: string; succeeded: number; failed: number };
+  result?: { jobState: string; sobject: string; succeeded: number; failed: number };
 }
 
 /** Salesforce keeps ingest jobs 7 days; past that there is nothing left to poll. */

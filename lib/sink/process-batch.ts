@@ -116,6 +116,8 @@ export interface BatchSummary {
   handedBack: number;
   /** The largest gap, over this batch's partitions, between the last offset delivered and the checkpoint. */
   checkpointLag: number;
+  /** Outcomes by target, keyed `sobject|mode` (`(unmapped)|` for records of unmapped topics). */
+  byTarget: Record<string, { succeeded: number; failed: number; rejected: number }>;
 }
 
 export interface BatchResult {
@@ -176,6 +178,7 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     tracked: 0,
     handedBack: 0,
     checkpointLag: 0,
+    byTarget: {},
   };
   const checkpointOf = (partition: string) => checkpoints.get(partition)!;
   const persist = createPersister(deps.checkpoints, group, checkpoints);
@@ -243,9 +246,10 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       const partition = `${o.topic}-${o.partition}`;
       checkpointOf(partition).entries.set(o.offset, { state: 'done' });
       touched.add(partition);
-      if (o.status === 'succeeded') summary.succeeded++;
-      else if (o.status === 'failed') summary.failed++;
-      else summary.rejected++;
+      summary[o.status]++;
+      const target = `${o.sobject ?? '(unmapped)'}|${o.mode ?? ''}`;
+      summary.byTarget[target] ??= { succeeded: 0, failed: 0, rejected: 0 };
+      summary.byTarget[target][o.status]++;
     }
     await persist.now(touched);
   };

@@ -53,7 +53,12 @@ describe('bulk poller', () => {
     const first = await pollUntilDone(s, input);
     expect(await s.jobs.inFlight('local')).toBe(0);
     expect(first.next.done).toBe(true);
-    expect(first.next.result).toEqual({ jobState: 'JobComplete', succeeded: 1200, failed: 0 });
+    expect(first.next.result).toEqual({
+      jobState: 'JobComplete',
+      sobject: 'Order_Event__c',
+      succeeded: 1200,
+      failed: 0,
+    });
     expect(first.publisher.outcomes).toHaveLength(1200);
     const again = await pollUntilDone(s, { ...input, done: false });
     expect(again.publisher.outcomes).toHaveLength(0);

@@ -175,6 +175,10 @@ describe('sink on the local stand-ins', () => {
     const result = await s.invoke(event);
     expect(result.batchItemFailures).toEqual([]);
     expect(result.summary.checkpointLag).toBe(0);
+    expect(result.summary.byTarget).toEqual({
+      'Lead|realtime': { succeeded: 2, failed: 0, rejected: 2 },
+      '(unmapped)|': { succeeded: 0, failed: 0, rejected: 1 },
+    });
     const codes = s.outcomes.outcomes
       .filter((o) => o.status === 'rejected')
       .map((o) => [o.topic, o.offset, o.errors[0]!.code])
