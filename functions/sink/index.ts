@@ -7,6 +7,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { ExecutionStarter } from '../../lib/bulk/executions.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
 import { awsDeps } from '../../lib/runtime/aws.ts';
 import { ENVIRONMENT } from '../../lib/runtime/environment.ts';
@@ -19,15 +20,19 @@ const tracer = new Tracer({ serviceName: 'sfsink' });
 const log = sinkLogger(logger);
 const deps = awsDeps(process.env, log);
 const hasBulkMappings = deps.config.mappings.some((m) => m.mode === 'bulk');
+if (hasBulkMappings && !deps.executions) {
+  throw new Error(`${ENVIRONMENT.stateMachineArn} is not set: bulk mappings need the bulk job state machine`);
+}
+const noBulk: ExecutionStarter = {
+  start: () => Promise.reject(new Error('no bulk job state machine is configured')),
+};
 
 async function sink(event: LambdaKafkaEvent, context: Context) {
-  if (!deps.executions)
-    throw new Error(`${ENVIRONMENT.stateMachineArn} is not set: bulk mappings need the state machine`);
   const salesforce = await deps.salesforce();
   const group = process.env[ENVIRONMENT.consumerGroup] || event.eventSourceArn || 'default';
   const result = await processBatch(event, {
     ...deps,
-    executions: deps.executions,
+    executions: deps.executions ?? noBulk,
     salesforce,
     group,
     deadline: Date.now() + context.getRemainingTimeInMillis(),
