@@ -140,18 +140,21 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
   const endedAt = parseSalesforceDate(info.systemModstamp);
   const dated = endedAt ? () => endedAt : now;
   const resubmit = again.size > 0 && unit.attempt < deps.config.maxRetries;
-  if (resubmit) {
-    const next = await continueUnit(unit, rows, again, deps, now);
-    const counts = await publishOutcomes(
-      unit,
-      rows,
-      input.jobId,
-      (i) => results.get(i),
-      leftover,
-      new Set(again.keys()),
-      deps,
-      dated,
-    );
+  const next = resubmit ? await continueUnit(unit, rows, again, deps, now) : undefined;
+  // Rows that go on in the follow-up unit get their outcome there.
+  const skip = next ? new Set(again.keys()) : new Set<number>();
+  const counts = await publishOutcomes(
+    unit,
+    rows,
+    input.jobId,
+    (i) => results.get(i),
+    leftover,
+    skip,
+    deps,
+    dated,
+  );
+  const result = { jobState: info.state, sobject: unit.sobject, ...counts };
+  if (next) {
     await deps.jobs.advance(unit.unitKey, unit.state, 'continued', { next: next.unitKey });
     log.info('bulk rows resubmitted', {
       jobId: input.jobId,
@@ -165,21 +168,11 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
       jobId: next.jobId,
       done: false,
       waitSeconds: firstWait(deps),
-      result: { jobState: info.state, sobject: unit.sobject, ...counts },
+      result,
     };
   }
-  const counts = await publishOutcomes(
-    unit,
-    rows,
-    input.jobId,
-    (i) => results.get(i),
-    leftover,
-    new Set(),
-    deps,
-    dated,
-  );
   await closeChain(unit, deps);
-  return { ...input, done: true, result: { jobState: info.state, sobject: unit.sobject, ...counts } };
+  return { ...input, done: true, result };
 }
 
 const firstWait = (deps: PollDeps) => Math.max(1, Math.round(deps.config.bulk.pollInterval / 1000));

@@ -24,14 +24,10 @@ import { COLLECTIONS_LIMIT, type WriteUnit } from '../plan/plan.ts';
 import type { JsonObject } from '../records.ts';
 import type { Api, ApiResponse } from './api.ts';
 import {
-  AuthenticationError,
-  CredentialsError,
-  DailyApiLimitError,
-  InsecureUrlError,
+  isOrgWide,
   ResponseLostError,
   SalesforceApiError,
   SalesforceClientError,
-  SessionRejectedError,
   UnexpectedResponseError,
 } from './errors.ts';
 import type { Resolution } from './external-ids.ts';
@@ -82,17 +78,6 @@ interface Pending {
   /** An earlier call carrying this record may have been applied (its response was lost). */
   maybeApplied: boolean;
   lastErrors: OutcomeError[];
-}
-
-/** Errors that concern the whole org or configuration: no point writing anything else. */
-function isOrgWide(error: unknown): boolean {
-  return (
-    error instanceof DailyApiLimitError ||
-    error instanceof AuthenticationError ||
-    error instanceof SessionRejectedError ||
-    error instanceof CredentialsError ||
-    error instanceof InsecureUrlError
-  );
 }
 
 function outcomeErrors(entry: SaveEntry, redact: (text: string) => string): OutcomeError[] {

@@ -179,3 +179,20 @@ export class TransportError extends Error {
     this.sent = sent;
   }
 }
+
+/**
+ * Refusals that concern the whole org or the credentials rather than one request: the daily API
+ * limit, a refused login, a rejected session, bad or insecure credentials. Nothing was processed.
+ *
+ * @example
+ * if (isOrgWide(error)) throw error; // no point writing anything else
+ */
+export function isOrgWide(error: unknown): boolean {
+  return (
+    error instanceof DailyApiLimitError ||
+    error instanceof AuthenticationError ||
+    error instanceof SessionRejectedError ||
+    error instanceof CredentialsError ||
+    error instanceof InsecureUrlError
+  );
+}

@@ -12,6 +12,7 @@ export {
   DailyApiLimitError,
   DeadlineExceededError,
   InsecureUrlError,
+  isOrgWide,
   ResponseLostError,
   SalesforceApiError,
   SalesforceClientError,

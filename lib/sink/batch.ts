@@ -8,14 +8,7 @@ import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import type { OutcomePublisher } from '../outcomes/publisher.ts';
 import { partitionId } from '../records.ts';
 import type { MappingIndex, ResolvedRecord } from '../resolve/resolve.ts';
-import {
-  AuthenticationError,
-  CredentialsError,
-  DailyApiLimitError,
-  InsecureUrlError,
-  SalesforceClientError,
-  SessionRejectedError,
-} from '../salesforce/index.ts';
+import { SalesforceClientError } from '../salesforce/index.ts';
 import type { RecordResult, SalesforceClient } from '../salesforce/types.ts';
 import { type SinkLogger, silentLogger } from './logger.ts';
 
@@ -227,10 +220,9 @@ export function storedOf(result: RecordResult): StoredResult {
   return stored;
 }
 
-export function unknownInsert(attempts: number): StoredResult & { retryable: boolean } {
+export function unknownInsert(attempts: number): StoredResult {
   return {
     status: 'failed',
-    retryable: false,
     attempts,
     errors: [
       {
@@ -255,17 +247,6 @@ export function errorOf(error: unknown, code: string): OutcomeError {
   const e = error as { errorCode?: string; code?: string; message?: string; fields?: string[] };
   const known = error instanceof SalesforceClientError ? (e.errorCode ?? e.code) : e.errorCode;
   return { code: known ?? code, message: e.message ?? String(error), fields: e.fields ?? [] };
-}
-
-/** Refusals that concern the whole org or the credentials, not a unit: the invocation fails. */
-export function isOrgWide(error: unknown): boolean {
-  return (
-    error instanceof DailyApiLimitError ||
-    error instanceof AuthenticationError ||
-    error instanceof SessionRejectedError ||
-    error instanceof CredentialsError ||
-    error instanceof InsecureUrlError
-  );
 }
 
 /** The outcome of a shaped record from its write result. */

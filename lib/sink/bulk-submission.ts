@@ -14,9 +14,9 @@ import { csvCells, encodeCsv } from '../csv/index.ts';
 import type { Outcome } from '../outcomes/outcome.ts';
 import type { WriteUnit } from '../plan/plan.ts';
 import { partitionId } from '../records.ts';
-import { SalesforceClientError } from '../salesforce/index.ts';
+import { isOrgWide, SalesforceClientError } from '../salesforce/index.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
-import { type Batch, errorOf, InjectedCrash, isOrgWide, notFound, outcomeOf, RESERVE_MS } from './batch.ts';
+import { type Batch, errorOf, InjectedCrash, notFound, outcomeOf, RESERVE_MS } from './batch.ts';
 
 /**
  * The bulk side of one invocation.

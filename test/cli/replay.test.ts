@@ -11,7 +11,8 @@ import { leadStream } from '../../local/events/generate.ts';
 let emulator: Emulator;
 let dir: string;
 
-function capture() {
+/** Runs the CLI in-process, capturing what it writes. */
+async function sfsink(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -22,14 +23,12 @@ function capture() {
     err.push(String(chunk));
     return true;
   });
-  return {
-    out,
-    err,
-    restore() {
-      o.mockRestore();
-      e.mockRestore();
-    },
-  };
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 beforeAll(async () => {
@@ -69,22 +68,17 @@ afterAll(async () => {
 
 describe('sfsink replay', () => {
   it('writes the events to the org over HTTP and prints one outcome per record', async () => {
-    const io = capture();
-    let code: number;
-    try {
-      code = await main([
-        'replay',
-        join(dir, 'event.json'),
-        '--config',
-        join(dir, 'config.json'),
-        '--credentials',
-        join(dir, 'credentials.json'),
-        '--out',
-        join(dir, 'out'),
-      ]);
-    } finally {
-      io.restore();
-    }
+    const io = await sfsink(
+      'replay',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.json'),
+      '--credentials',
+      join(dir, 'credentials.json'),
+      '--out',
+      join(dir, 'out'),
+    );
+    const { code } = io;
     expect(io.err.join('')).toBe('');
     expect(code).toBe(0);
     const outcomes = io.out
@@ -109,20 +103,15 @@ describe('sfsink replay', () => {
         clientSecret: 's3cr3t-value',
       }),
     );
-    const io = capture();
-    let code: number;
-    try {
-      code = await main([
-        'replay',
-        join(dir, 'event.json'),
-        '--config',
-        join(dir, 'config.json'),
-        '--credentials',
-        join(dir, 'plain-http.json'),
-      ]);
-    } finally {
-      io.restore();
-    }
+    const io = await sfsink(
+      'replay',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.json'),
+      '--credentials',
+      join(dir, 'plain-http.json'),
+    );
+    const { code } = io;
     expect(code).toBe(2);
     expect(io.err.join('')).toMatch(/^sfsink: .*https/);
     expect(io.err.join('')).not.toContain('s3cr3t-value');
@@ -130,20 +119,15 @@ describe('sfsink replay', () => {
   });
 
   it('says which file is missing instead of failing with a stack trace', async () => {
-    const io = capture();
-    let code: number;
-    try {
-      code = await main([
-        'replay',
-        join(dir, 'event.json'),
-        '--config',
-        join(dir, 'config.json'),
-        '--credentials',
-        join(dir, 'nope.json'),
-      ]);
-    } finally {
-      io.restore();
-    }
+    const io = await sfsink(
+      'replay',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.json'),
+      '--credentials',
+      join(dir, 'nope.json'),
+    );
+    const { code } = io;
     expect(code).toBe(2);
     expect(io.err.join('')).toContain('nope.json does not exist');
   });
