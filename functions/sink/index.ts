@@ -35,6 +35,7 @@ async function sink(event: LambdaKafkaEvent, context: Context) {
     executions: deps.executions ?? noBulk,
     salesforce,
     group,
+    invocationId: context.awsRequestId,
     deadline: Date.now() + context.getRemainingTimeInMillis(),
     logger: log,
   });
