@@ -40,6 +40,8 @@ export interface EmbeddedOptions {
   waitMs?: number;
   group?: string;
   logger?: SinkLogger;
+  /** The Salesforce client's retry backoff (tests shorten it; default the client's own). */
+  backoff?: { baseDelayMs?: number; maxDelayMs?: number };
 }
 
 export interface Embedded {
@@ -114,7 +116,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         },
       }
     : memory;
-  const salesforce = createSalesforceClient({ credentials, config, logger });
+  const salesforce = createSalesforceClient({
+    credentials,
+    config,
+    logger,
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
   const jobs = dynamoJobStore(dynamo.client, dynamo.table);
   const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
   const farFuture = () => Date.now() + 15 * 60_000;

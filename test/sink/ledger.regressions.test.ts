@@ -126,6 +126,29 @@ describe('a delete that took effect but whose answer was lost', () => {
     expect(outcomesAt(s, 0).map((o) => [o.status, o.errors])).toEqual([['succeeded', []]]);
   });
 
+  it('is reported succeeded when its retry within the invocation finds it already deleted (500 after commit)', async () => {
+    const s = await start({
+      maxRetries: 1,
+      mappings: [{ topic: 'accounts', sobject: 'Account', operation: 'delete', eventType: 'override' }],
+    });
+    const [created] = s.emulator!.org.apply('insert', 'Account', [{ Name: 'Acme' }], {
+      allOrNone: false,
+      source: 'json',
+    });
+    s.emulator!.faults.add({
+      route: 'collections',
+      method: 'DELETE',
+      fault: 'status',
+      status: 500,
+      when: 'after',
+    });
+    const result = await s.invoke(
+      mskEvent([{ topic: 'accounts', partition: 0, offset: 0, value: { Id: created!.id } }]),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(outcomesAt(s, 0).map((o) => [o.status, o.errors])).toEqual([['succeeded', []]]);
+  });
+
   it('addressed by external id, is reported succeeded when the redelivery finds no record left', async () => {
     const s = await start({
       maxRetries: 0,
