@@ -94,53 +94,15 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
   const decided: Outcome[] = [];
   const open = await takeStored(invocation, pending, decided);
   const schemas = await describeAll(invocation, open);
-  const plannable: ShapedRecord[] = [];
-  const maybeApplied = new Set<ShapedRecord>();
-  const uncertainInserts: { pending: Pending; prepared: Prepared }[] = [];
-  const resumable = new Map<string, { pending: Pending; prepared: Prepared }[]>();
-  for (const item of open) {
-    const prepared = prepare(invocation, item.record, schemas);
-    const { entry } = item;
-    if (entry?.state === 'applied' && 'legacy' in entry) {
-      const resolved = prepared.kind === 'shaped' ? prepared.record : prepared.resolved;
-      decided.push(outcomeFrom(item.record, storedFromLegacy(entry.legacy, resolved, invocation.now())));
-      continue;
-    }
-    if (entry?.state === 'submitting') {
-      const list = resumable.get(entry.unitKey) ?? [];
-      list.push({ pending: item, prepared });
-      resumable.set(entry.unitKey, list);
-      continue;
-    }
-    if (entry?.state === 'sent' && prepared.kind === 'undescribed') {
-      // A write that may have happened keeps its marker: only a later delivery can settle it.
-      invocation.redelivery.handBack(item.record);
-      continue;
-    }
-    if (entry?.state === 'sent' && isInsert(prepared)) {
-      uncertainInserts.push({ pending: item, prepared });
-      continue;
-    }
-    if (prepared.kind === 'shaped') {
-      if (entry?.state === 'sent') maybeApplied.add(prepared.record);
-      plannable.push(prepared.record);
-    } else if (prepared.kind === 'undescribed') {
-      const final = invocation.redelivery.retryLater(
-        prepared.resolved,
-        prepared.failure,
-        targetOf(prepared.resolved),
-      );
-      if (final) decided.push(final);
-    } else if (entry?.state === 'sent') {
-      // Sent before, maybe applied, and the configuration now rejects it: it must not be reported as
-      // never written, nor sent again.
-      decided.push(decide(invocation, item.record, failedUnknown(prepared, invocation)));
-    } else decided.push(decide(invocation, item.record, rejectedOf(prepared, invocation)));
-  }
-
-  const resent = await settleUncertainInserts(invocation, uncertainInserts, schemas, decided);
-  plannable.push(...resent);
+  const sorted = sort(invocation, open, schemas, decided);
+  const { maybeApplied, resumable } = sorted;
+  const resent = await settleUncertainInserts(invocation, sorted.uncertainInserts, schemas, decided);
   await publishDecided(invocation, decided);
+  // The planner keeps each key's changes in the order it is given them: delivery order.
+  const position = new Map(records.map((r, i) => [`${partitionId(r)}#${r.offset}`, i]));
+  const plannable = [...sorted.plannable, ...resent].sort(
+    (a, b) => position.get(`${partitionId(a)}#${a.offset}`)! - position.get(`${partitionId(b)}#${b.offset}`)!,
+  );
 
   const bulk = bulkSubmission(invocation);
   for (const [unitKey, items] of resumable) {
@@ -281,6 +243,66 @@ function decide(
 ): Outcome {
   const entry = invocation.ledger.markApplied(record, stored);
   return outcomeFrom(record, (entry as { outcome: typeof stored }).outcome);
+}
+
+/** Where step 3 puts each prepared record. */
+interface Sorted {
+  /** To plan and write. */
+  plannable: ShapedRecord[];
+  /** Planned records an earlier attempt may have written (a delete finding them gone succeeded). */
+  maybeApplied: Set<ShapedRecord>;
+  /** Sent inserts whose answer was lost: looked up before anything else. */
+  uncertainInserts: { pending: Pending; prepared: Prepared }[];
+  /** Records of bulk units an earlier invocation started, by unit. */
+  resumable: Map<string, { pending: Pending; prepared: Prepared }[]>;
+}
+
+/**
+ * Step 3. Prepares each open record and sorts it by the state it arrived in: what it arrived as wins
+ * over what the configuration says now. Decided outcomes (rejections, outcomes of earlier versions,
+ * spent budgets) go to `decided`, stored.
+ */
+function sort(
+  invocation: Invocation,
+  open: readonly Pending[],
+  schemas: ReadonlyMap<string, SObjectSchema | OutcomeError>,
+  decided: Outcome[],
+): Sorted {
+  const sorted: Sorted = {
+    plannable: [],
+    maybeApplied: new Set(),
+    uncertainInserts: [],
+    resumable: new Map(),
+  };
+  for (const item of open) {
+    const prepared = prepare(invocation, item.record, schemas);
+    const { entry } = item;
+    if (entry?.state === 'applied' && 'legacy' in entry) {
+      const resolved = prepared.kind === 'shaped' ? prepared.record : prepared.resolved;
+      decided.push(outcomeFrom(item.record, storedFromLegacy(entry.legacy, resolved, invocation.now())));
+    } else if (entry?.state === 'submitting') {
+      const list = sorted.resumable.get(entry.unitKey) ?? [];
+      list.push({ pending: item, prepared });
+      sorted.resumable.set(entry.unitKey, list);
+    } else if (entry?.state === 'sent' && prepared.kind === 'undescribed') {
+      // A write that may have happened keeps its marker: only a later delivery can settle it.
+      invocation.redelivery.handBack(item.record);
+    } else if (entry?.state === 'sent' && isInsert(prepared)) {
+      sorted.uncertainInserts.push({ pending: item, prepared });
+    } else if (prepared.kind === 'shaped') {
+      if (entry?.state === 'sent') sorted.maybeApplied.add(prepared.record);
+      sorted.plannable.push(prepared.record);
+    } else if (prepared.kind === 'undescribed') {
+      const target = targetOf(prepared.resolved);
+      const final = invocation.redelivery.retryLater(prepared.resolved, prepared.failure, target);
+      if (final) decided.push(final);
+    } else if (entry?.state === 'sent') {
+      // Sent before, maybe applied, and the configuration now rejects it: it must not be reported as
+      // never written, nor sent again.
+      decided.push(decide(invocation, item.record, failedUnknown(prepared, invocation)));
+    } else decided.push(decide(invocation, item.record, rejectedOf(prepared, invocation)));
+  }
+  return sorted;
 }
 
 /**
