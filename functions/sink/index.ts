@@ -12,6 +12,7 @@ import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
 import { awsDeps } from '../../lib/runtime/aws.ts';
 import { ENVIRONMENT } from '../../lib/runtime/environment.ts';
 import { sinkLogger } from '../../lib/runtime/powertools.ts';
+import type { SalesforceClient } from '../../lib/salesforce/types.ts';
 import { processBatch } from '../../lib/sink/process-batch.ts';
 
 const logger = new Logger({ serviceName: 'sfsink' });
@@ -28,12 +29,15 @@ const noBulk: ExecutionStarter = {
 };
 
 async function sink(event: LambdaKafkaEvent, context: Context) {
-  const salesforce = await deps.salesforce();
   const group = process.env[ENVIRONMENT.consumerGroup] || event.eventSourceArn || 'default';
+  let salesforce: SalesforceClient | undefined;
   const result = await processBatch(event, {
     ...deps,
     executions: deps.executions ?? noBulk,
-    salesforce,
+    salesforce: async () => {
+      salesforce = await deps.salesforce();
+      return salesforce;
+    },
     group,
     invocationId: context.awsRequestId,
     deadline: Date.now() + context.getRemainingTimeInMillis(),
@@ -53,6 +57,17 @@ async function sink(event: LambdaKafkaEvent, context: Context) {
     perTarget.addMetric('RecordsFailed', MetricUnit.Count, counts.failed);
     perTarget.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
   }
+  if (result.held) {
+    const held = metrics.singleMetric();
+    held.addDimensions({ reason: result.held.reason });
+    held.addMetric('SalesforceUnavailable', MetricUnit.Count, 1);
+  }
+  for (const [code, count] of Object.entries(summary.invalidMappings)) {
+    const invalid = metrics.singleMetric();
+    invalid.addDimensions({ code });
+    invalid.addMetric('MappingInvalid', MetricUnit.Count, count);
+  }
+  if (!salesforce) return { batchItemFailures: result.batchItemFailures };
   metrics.addMetric('SalesforceApiCalls', MetricUnit.Count, salesforce.callCount());
   metrics.addMetric('CheckpointLag', MetricUnit.Count, summary.checkpointLag);
   if (hasBulkMappings)

@@ -11,9 +11,11 @@ import { dynamoJobStore, type JobStore } from '../bulk/job-store.ts';
 import { dynamoCheckpointStore } from '../checkpoint/dynamodb-store.ts';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import { loadConfigFromEnv, type SinkConfig } from '../config/index.ts';
+import { dynamoOrgHealthStore } from '../org-health/dynamodb-store.ts';
+import type { OrgHealthStore } from '../org-health/health.ts';
 import { createPublishers, type OutcomePublisher } from '../outcomes/index.ts';
 import { indexMappings, type MappingIndex } from '../resolve/resolve.ts';
-import { createSalesforceClient, parseCredentials } from '../salesforce/index.ts';
+import { CredentialsError, createSalesforceClient, parseCredentials } from '../salesforce/index.ts';
 import type { SalesforceClient } from '../salesforce/types.ts';
 import type { SinkLogger } from '../sink/logger.ts';
 import { ENVIRONMENT, requireEnv } from './environment.ts';
@@ -25,6 +27,7 @@ export interface AwsDeps {
   jobs: JobStore;
   executions: ExecutionStarter | undefined;
   publisher: OutcomePublisher;
+  health: OrgHealthStore;
   /** The Salesforce client for the current secret value (rebuilt when the secret changes). */
   salesforce(): Promise<SalesforceClient>;
 }
@@ -57,19 +60,31 @@ export function awsDeps(env: NodeJS.ProcessEnv, logger: SinkLogger): AwsDeps {
     mappings: indexMappings(config),
     checkpoints: dynamoCheckpointStore(dynamo, table),
     jobs: dynamoJobStore(dynamo, table),
+    health: dynamoOrgHealthStore(dynamo, table),
     executions: stateMachineArn ? sfnExecutionStarter(new SFNClient({}), stateMachineArn) : undefined,
     publisher,
     async salesforce() {
-      const raw = await getSecret<string>(secretId, { maxAge: SECRET_MAX_AGE_SECONDS });
+      // Every way the secret can be unusable is for an operator to fix: a credentials error holds the
+      // stream (nothing fails) until the secret, read again within its cache time, works.
+      let raw: unknown;
+      try {
+        raw = await getSecret<string>(secretId, { maxAge: SECRET_MAX_AGE_SECONDS });
+      } catch (error) {
+        throw new CredentialsError(
+          `The credentials secret ${secretId} cannot be read (${(error as Error).name}): check that it exists and that the function's role may read it (and decrypt it, for a customer-managed key)`,
+        );
+      }
       if (typeof raw !== 'string')
-        throw new Error(`secret ${secretId} has no SecretString: store the credentials JSON as text`);
+        throw new CredentialsError(
+          `The credentials secret ${secretId} has no SecretString: store the credentials JSON as text`,
+        );
       if (current?.raw !== raw) {
         let parsed: unknown;
         try {
           parsed = JSON.parse(raw);
         } catch {
-          throw new Error(
-            `secret ${secretId} is not JSON: store the credentials object described in the README`,
+          throw new CredentialsError(
+            `The credentials secret ${secretId} is not JSON: store the credentials object described in the README`,
           );
         }
         current = {

@@ -3,13 +3,16 @@
 // counter and the latest Sforce-Limit-Info reading.
 import type { Authenticator, Session } from './auth.ts';
 import {
+  ConcurrencyLimitError,
   DailyApiLimitError,
   DeadlineExceededError,
+  MaintenanceError,
   ResponseLostError,
   SalesforceApiError,
   SalesforceUnavailableError,
   SessionRejectedError,
   TransportError,
+  UnreachableError,
 } from './errors.ts';
 import type { HttpMethod, HttpRequest, Send, SendStreamed, StreamedResponse } from './http.ts';
 import type { Redactor, SalesforceLogger } from './redact.ts';
@@ -72,7 +75,14 @@ interface Problem {
   code: string;
   message: string;
   retryAfterMs?: number;
+  /** Problems that concern the whole org once the retries run out. */
+  kind?: 'unreachable' | 'concurrency' | 'maintenance';
+  host?: string;
 }
+
+const MAINTENANCE_CODE = 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE';
+const isMaintenance = (errorCode: string, message: string) =>
+  errorCode === MAINTENANCE_CODE || /maintenance/i.test(message);
 
 const LIMIT_INFO = /api-usage=(\d+)\/(\d+)/;
 
@@ -100,12 +110,14 @@ export function createApi(options: ApiOptions): Api {
     if (match) usage = { used: Number(match[1]), max: Number(match[2]) };
   }
 
+  /** The retries ran out: an org-wide condition if the problem is one, else the call's own failure. */
   function unavailable(request: ApiRequest, problem: Problem, attempts: number, why = ''): never {
-    throw new SalesforceUnavailableError(
-      problem.code,
-      `${request.what} failed: ${problem.message}${why}`,
-      attempts,
-    );
+    const message = `${request.what} failed: ${problem.message}${why}`;
+    if (problem.kind === 'unreachable')
+      throw new UnreachableError(problem.host ?? 'the org', false, problem.message);
+    if (problem.kind === 'concurrency') throw new ConcurrencyLimitError(message);
+    if (problem.kind === 'maintenance') throw new MaintenanceError(message);
+    throw new SalesforceUnavailableError(problem.code, message, attempts);
   }
 
   async function execute<R extends { status: number; headers: Record<string, string> }>(
@@ -163,7 +175,13 @@ export function createApi(options: ApiOptions): Api {
         });
         if (error.sent && !request.idempotent) throw new ResponseLostError(request.what, error.message);
         if (error.sent) maybeAppliedBefore = true;
-        problem = { code: error.code, message: error.message };
+        problem = {
+          code: error.code,
+          message: error.message,
+          ...(error.code === 'CONNECTION_FAILED'
+            ? { kind: 'unreachable' as const, host: new URL(session.instanceUrl).host }
+            : {}),
+        };
       }
       if (response) {
         track(response.headers);
@@ -188,6 +206,7 @@ export function createApi(options: ApiOptions): Api {
             throw new DailyApiLimitError(redactor.redact(verdict.error.message));
           case 'fail': {
             const { errorCode, message, fields } = verdict.error;
+            if (errorCode === MAINTENANCE_CODE) throw new MaintenanceError(redactor.redact(message));
             throw new SalesforceApiError(
               response.status,
               errorCode,
@@ -212,10 +231,17 @@ export function createApi(options: ApiOptions): Api {
                 ? 'TOO_MANY_REQUESTS'
                 : 'SERVER_UNAVAILABLE'
               : errorCode;
+            const kind =
+              errorCode === 'REQUEST_LIMIT_EXCEEDED'
+                ? ('concurrency' as const)
+                : response.status === 503 && isMaintenance(errorCode, safeMessage)
+                  ? ('maintenance' as const)
+                  : undefined;
             problem = {
               code,
               message: `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
               retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
+              ...(kind ? { kind } : {}),
             };
           }
         }

@@ -7,9 +7,10 @@
 import { checkedUrl } from './credentials.ts';
 import {
   AuthenticationError,
-  SalesforceUnavailableError,
+  LoginUnavailableError,
   TransportError,
   UnexpectedResponseError,
+  UnreachableError,
 } from './errors.ts';
 import type { HttpResponse, Send } from './http.ts';
 import { jwtAudience, signJwtAssertion } from './jwt.ts';
@@ -164,8 +165,14 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         failure = { code: error.code, message: `the token request failed: ${error.message}` };
       }
       const delay = backoffDelay(retry, options.backoff, failure.retryAfterMs);
-      if (retry >= options.maxRetries || options.now() + delay >= deadline) {
-        throw new SalesforceUnavailableError(
+      // A host that does not resolve or refuses connections will not within seconds: one more try.
+      const unreachable = failure.code === 'CONNECTION_FAILED';
+      if (
+        retry >= (unreachable ? Math.min(1, options.maxRetries) : options.maxRetries) ||
+        options.now() + delay >= deadline
+      ) {
+        if (unreachable) throw new UnreachableError(new URL(tokenUrl).host, true, failure.message);
+        throw new LoginUnavailableError(
           failure.code,
           `Salesforce login failed: ${failure.message}`,
           retry + 1,

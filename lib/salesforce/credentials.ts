@@ -1,7 +1,7 @@
 // The credentials secret: validated once, with errors that name the missing or malformed keys and
 // never echo a value; and the rule that credentials only ever travel over https (plain http is allowed
 // for the local emulator only).
-import { CredentialsError, InsecureUrlError } from './errors.ts';
+import { CredentialsError, CredentialsNotSetError, InsecureUrlError } from './errors.ts';
 import type { SalesforceCredentials } from './types.ts';
 
 type AuthType = SalesforceCredentials['authType'];
@@ -18,6 +18,8 @@ const OPTIONAL: Record<AuthType, readonly string[]> = {
 };
 const AUTH_TYPES = Object.keys(REQUIRED) as AuthType[];
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** What the stack's placeholder secret holds (`https://REPLACE-ME.my.salesforce.com`, `REPLACE_ME`). */
+const PLACEHOLDER = /replace[-_]me/i;
 
 /**
  * Checks that a URL is absolute and https (http only for localhost, 127.0.0.1 and ::1) and returns
@@ -90,6 +92,11 @@ export function parseCredentials(input: unknown): SalesforceCredentials {
       [...missing, ...malformed],
     );
   }
+  // The stack creates the secret with placeholders so it exists before anyone has the real values.
+  const placeholders = [...REQUIRED[type], ...OPTIONAL[type]].filter(
+    (key) => typeof record[key] === 'string' && PLACEHOLDER.test(record[key]),
+  );
+  if (placeholders.length > 0) throw new CredentialsNotSetError(placeholders);
   checkedUrl(record.loginUrl as string, 'loginUrl');
   if (type === 'jwt' && record.audience !== undefined) checkedUrl(record.audience as string, 'JWT audience');
   const pick = (keys: readonly string[]) =>

@@ -27,6 +27,17 @@ export class CredentialsError extends SalesforceClientError {
   }
 }
 
+/** The credentials secret still holds the stack's placeholder values: nobody has filled it in yet. */
+export class CredentialsNotSetError extends CredentialsError {
+  override name = 'CredentialsNotSetError';
+  constructor(keys: string[]) {
+    super(
+      `The Salesforce credentials secret still holds placeholder values (${keys.join(', ')}): put the connected app's credentials in it (aws secretsmanager put-secret-value, see the README's "The Salesforce secret")`,
+      keys,
+    );
+  }
+}
+
 /** A login or instance URL that would send credentials in clear text (or is not a URL). */
 export class InsecureUrlError extends SalesforceClientError {
   override name = 'InsecureUrlError';
@@ -110,6 +121,53 @@ export class ResponseLostError extends SalesforceClientError {
   }
 }
 
+/** No connection could be made to the org's host at all (DNS, refused, unreachable), after the retries. */
+export class UnreachableError extends SalesforceClientError {
+  override name = 'UnreachableError';
+  readonly host: string;
+  readonly login: boolean;
+  constructor(host: string, login: boolean, reason: string) {
+    super(
+      'CONNECTION_FAILED',
+      login
+        ? `The Salesforce login host ${host} cannot be reached (${reason}): check loginUrl in the credentials secret (your My Domain URL, e.g. https://acme.my.salesforce.com) and that the functions can reach it (VPC egress, proxy)`
+        : `The Salesforce instance ${host} cannot be reached (${reason}): check the functions' network egress (NAT, proxy) and Salesforce's status page`,
+      true,
+    );
+    this.host = host;
+    this.login = login;
+  }
+}
+
+/** The token endpoint kept answering 5xx or 429 through the retries: nobody can log in right now. */
+export class LoginUnavailableError extends SalesforceUnavailableError {
+  override name = 'LoginUnavailableError';
+}
+
+/** The org's concurrent long-running request limit (ConcurrentPerOrgLongTxn) kept refusing calls. */
+export class ConcurrencyLimitError extends SalesforceClientError {
+  override name = 'ConcurrencyLimitError';
+  constructor(message: string) {
+    super(
+      'REQUEST_LIMIT_EXCEEDED',
+      `The org refused calls for its concurrent request limit (${message}): other integrations hold the org's 25 concurrent long requests; lower maxInFlight or wait for them`,
+      true,
+    );
+  }
+}
+
+/** The org is in maintenance (read-only, or down): nothing can be written until it ends. */
+export class MaintenanceError extends SalesforceClientError {
+  override name = 'MaintenanceError';
+  constructor(message: string) {
+    super(
+      'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE',
+      `The org is in maintenance (${message}): writes succeed again when it ends (see Salesforce's status page, trust.salesforce.com)`,
+      true,
+    );
+  }
+}
+
 /** The caller's deadline passed before an attempt could start. */
 export class DeadlineExceededError extends SalesforceClientError {
   override name = 'DeadlineExceededError';
@@ -180,19 +238,73 @@ export class TransportError extends Error {
   }
 }
 
+/** What an org-wide condition is, for logs, metrics (the `reason` dimension) and the CLI. */
+export type OrgConditionReason =
+  | 'CREDENTIALS_NOT_SET'
+  | 'CREDENTIALS_INVALID'
+  | 'AUTHENTICATION_FAILED'
+  | 'SESSION_REJECTED'
+  | 'LOGIN_HOST_UNREACHABLE'
+  | 'LOGIN_UNAVAILABLE'
+  | 'ORG_UNREACHABLE'
+  | 'DAILY_API_LIMIT'
+  | 'CONCURRENCY_LIMIT'
+  | 'MAINTENANCE';
+
+export interface OrgCondition {
+  reason: OrgConditionReason;
+  /** What happened and what to do (the error's own message: it names the fix). */
+  message: string;
+}
+
+/** The errors that stand for an org-wide condition, the more specific first. */
+const ORG_WIDE: ReadonlyArray<
+  [abstract new (...args: never[]) => SalesforceClientError, OrgConditionReason]
+> = [
+  [CredentialsNotSetError, 'CREDENTIALS_NOT_SET'],
+  [CredentialsError, 'CREDENTIALS_INVALID'],
+  [InsecureUrlError, 'CREDENTIALS_INVALID'],
+  [AuthenticationError, 'AUTHENTICATION_FAILED'],
+  [SessionRejectedError, 'SESSION_REJECTED'],
+  [UnreachableError, 'LOGIN_HOST_UNREACHABLE'],
+  [LoginUnavailableError, 'LOGIN_UNAVAILABLE'],
+  [DailyApiLimitError, 'DAILY_API_LIMIT'],
+  [ConcurrencyLimitError, 'CONCURRENCY_LIMIT'],
+  [MaintenanceError, 'MAINTENANCE'],
+];
+
+/** Record-level codes that stand for an org-wide condition when a call of a unit reports them. */
+export const ORG_WIDE_RECORD_CODES: ReadonlySet<string> = new Set([
+  'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE',
+  'REQUEST_LIMIT_EXCEEDED',
+  'INVALID_SESSION_ID',
+  'AUTHENTICATION_FAILED',
+]);
+
 /**
- * Refusals that concern the whole org or the credentials rather than one request: the daily API
- * limit, a refused login, a rejected session, bad or insecure credentials. Nothing was processed.
+ * The org-wide condition an error stands for: refusals that concern the whole org or its credentials
+ * rather than one record — none of them clears by retrying a record, all of them clear once an
+ * operator (or time) acts.
+ *
+ * @example
+ * const condition = orgConditionOf(error);
+ * if (condition) hold(condition); // never fail records for it
+ */
+export function orgConditionOf(error: unknown): OrgCondition | undefined {
+  if (!(error instanceof SalesforceClientError)) return undefined;
+  const reason = ORG_WIDE.find(([type]) => error instanceof type)?.[1];
+  if (!reason) return undefined;
+  const unreachable = error instanceof UnreachableError && !error.login ? 'ORG_UNREACHABLE' : undefined;
+  return { reason: unreachable ?? reason, message: error.message };
+}
+
+/**
+ * Whether an error is an org-wide condition (see `orgConditionOf`): nothing was processed, and no
+ * record is at fault.
  *
  * @example
  * if (isOrgWide(error)) throw error; // no point writing anything else
  */
 export function isOrgWide(error: unknown): boolean {
-  return (
-    error instanceof DailyApiLimitError ||
-    error instanceof AuthenticationError ||
-    error instanceof SessionRejectedError ||
-    error instanceof CredentialsError ||
-    error instanceof InsecureUrlError
-  );
+  return orgConditionOf(error) !== undefined;
 }

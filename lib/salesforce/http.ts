@@ -78,8 +78,8 @@ export function toTransportError(error: unknown, timedOut = false): TransportErr
   if (timedOut || name === 'AbortError' || name === 'TimeoutError') {
     return new TransportError('TIMEOUT', 'no response within the request timeout', true);
   }
-  const code = causeCode(error);
-  if (code && NOT_SENT_CODES.has(code)) {
+  const code = causeCode(error) ?? (refusedByFetch(error) ? 'BAD_PORT' : undefined);
+  if (code && (NOT_SENT_CODES.has(code) || code === 'BAD_PORT')) {
     return new TransportError('CONNECTION_FAILED', `could not connect (${code})`, false);
   }
   return new TransportError(
@@ -87,6 +87,16 @@ export function toTransportError(error: unknown, timedOut = false): TransportErr
     `the connection failed after the request was sent (${code ?? 'connection closed'})`,
     true,
   );
+}
+
+/** fetch refuses some ports (e.g. 1, 25) before it connects, with a cause that has no code. */
+function refusedByFetch(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if ((current as { message?: unknown }).message === 'bad port') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function lowerCaseHeaders(headers: Record<string, string> | Headers): Record<string, string> {

@@ -8,11 +8,18 @@ export {
 export { checkedUrl, parseCredentials } from './credentials.ts';
 export {
   AuthenticationError,
+  ConcurrencyLimitError,
   CredentialsError,
+  CredentialsNotSetError,
   DailyApiLimitError,
   DeadlineExceededError,
   InsecureUrlError,
   isOrgWide,
+  MaintenanceError,
+  ORG_WIDE_RECORD_CODES,
+  type OrgCondition,
+  type OrgConditionReason,
+  orgConditionOf,
   ResponseLostError,
   SalesforceApiError,
   SalesforceClientError,
@@ -20,6 +27,7 @@ export {
   SessionRejectedError,
   StageAbortedError,
   UnexpectedResponseError,
+  UnreachableError,
 } from './errors.ts';
 export { soqlString } from './external-ids.ts';
 export { jwtAudience } from './jwt.ts';

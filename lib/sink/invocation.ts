@@ -7,10 +7,12 @@ import type { JobStore } from '../bulk/job-store.ts';
 import { type Ledger, noteDelivery, openLedger } from '../checkpoint/ledger.ts';
 import { type CheckpointScope, type CheckpointStore, createPersister } from '../checkpoint/store.ts';
 import type { SinkConfig } from '../config/index.ts';
+import type { OrgHealthStore } from '../org-health/health.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import type { OutcomePublisher } from '../outcomes/publisher.ts';
 import { type KafkaRecord, partitionId } from '../records.ts';
 import type { MappingIndex, ResolvedRecord } from '../resolve/resolve.ts';
+import type { OrgCondition } from '../salesforce/index.ts';
 import type { SalesforceClient } from '../salesforce/types.ts';
 import { type SinkLogger, silentLogger } from './logger.ts';
 import { type OutcomeSubject, outcomeFrom, storedFailure, type Target } from './outcome-of.ts';
@@ -30,8 +32,19 @@ export interface SinkDeps {
   mappings: MappingIndex;
   /** Scopes checkpoints together with the event's source: the consumer group id, or the mapping's id. */
   group: string;
-  salesforce: SalesforceClient;
+  /**
+   * The Salesforce client, or how to get it (the Lambda reads the credentials secret): a secret that
+   * cannot be used is an org-wide condition like any refusal, so the stream is held, not failed.
+   */
+  salesforce: SalesforceClient | (() => Promise<SalesforceClient>);
   checkpoints: CheckpointStore;
+  /** Shares an org-wide condition across concurrent invocations (paced retries); none: each on its own. */
+  health?: OrgHealthStore;
+  /**
+   * How long an invocation may wait in all for an org-wide condition to clear before it hands its
+   * partitions back. Default: as long as its deadline allows; the CLI and tests set 0.
+   */
+  holdMaxWaitMs?: number;
   jobs: JobStore;
   executions: ExecutionStarter;
   publisher: OutcomePublisher;
@@ -74,11 +87,15 @@ export interface BatchSummary {
   checkpointLag: number;
   /** Outcomes by target, keyed `sobject|mode` (`(unmapped)|` for records of unmapped topics). */
   byTarget: Record<string, { succeeded: number; failed: number; rejected: number }>;
+  /** Records failed because their mapping cannot work with the org, by code (UNKNOWN_SOBJECT, …). */
+  invalidMappings: Record<string, number>;
 }
 
 export interface BatchResult {
   batchItemFailures: BatchItemFailure[];
   summary: BatchSummary;
+  /** Set when an org-wide condition held the batch: nothing failed for it, every record waits. */
+  held?: OrgCondition;
 }
 
 /** What the step hook threw, marked so that per-unit error handling lets it through. */
@@ -122,9 +139,12 @@ export interface InvocationTime {
   waitWhile(blocked: () => Promise<boolean> | boolean): Promise<boolean>;
 }
 
+/** The deps of a running invocation: the Salesforce client resolved. */
+export type InvocationDeps = Omit<SinkDeps, 'salesforce'> & { salesforce: SalesforceClient };
+
 export interface Invocation {
   id: string;
-  deps: SinkDeps;
+  deps: InvocationDeps;
   config: SinkConfig;
   scope: CheckpointScope;
   log: SinkLogger;
@@ -136,6 +156,9 @@ export interface Invocation {
   redelivery: Redelivery;
   outcomes: OutcomeSink;
   time: InvocationTime;
+  /** An org-wide condition met on the way: nothing more starts, every unfinished record is handed back. */
+  held: OrgCondition | undefined;
+  hold(condition: OrgCondition): void;
 }
 
 /**
@@ -146,7 +169,7 @@ export interface Invocation {
  * const invocation = await openInvocation(deps, scopeOf(deps.group, event), records);
  */
 export async function openInvocation(
-  deps: SinkDeps,
+  deps: InvocationDeps,
   scope: CheckpointScope,
   records: readonly KafkaRecord[],
 ): Promise<Invocation> {
@@ -177,6 +200,7 @@ export async function openInvocation(
     handedBack: 0,
     checkpointLag: 0,
     byTarget: {},
+    invalidMappings: {},
   };
   // A throw from the step hook stands for the process dying there: nothing may catch it as a failure.
   const after = deps.after
@@ -241,7 +265,7 @@ export async function openInvocation(
     },
   };
 
-  return {
+  const invocation: Invocation = {
     id: deps.invocationId ?? randomUUID(),
     deps,
     config,
@@ -254,5 +278,10 @@ export async function openInvocation(
     redelivery,
     outcomes,
     time,
+    held: undefined,
+    hold(condition) {
+      invocation.held ??= condition;
+    },
   };
+  return invocation;
 }

@@ -20,13 +20,17 @@
 import type { BulkUnitItem } from '../bulk/job-store.ts';
 import { advance, type Entry, mayStillBeWriting } from '../checkpoint/ledger.ts';
 import { scopeOf } from '../checkpoint/store.ts';
+import { type MappingProblem, mappingProblem, unknownSObject } from '../config/org-check.ts';
 import { decodeValue, type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
+import { holdBackoff } from '../org-health/health.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import { shapeResolved } from '../pipeline.ts';
 import { planWrites } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
 import { type ResolvedRecord, resolveRecord } from '../resolve/resolve.ts';
+import { isOrgWide, type OrgCondition, orgConditionOf, SalesforceApiError } from '../salesforce/index.ts';
+import type { SalesforceClient } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
 import { bulkSubmission } from './bulk-submission.ts';
@@ -37,6 +41,7 @@ import {
   RESERVE_MS,
   type SinkDeps,
 } from './invocation.ts';
+import { silentLogger } from './logger.ts';
 import {
   errorOf,
   type OutcomeSubject,
@@ -72,17 +77,110 @@ type Prepared =
   | { kind: 'shaped'; record: ShapedRecord }
   | { kind: 'rejected'; rejection: Rejection; resolved?: ResolvedRecord }
   /** Its sObject could not be described: shaping would be blind. */
-  | { kind: 'undescribed'; resolved: ResolvedRecord; failure: OutcomeError };
+  | { kind: 'undescribed'; resolved: ResolvedRecord; failure: OutcomeError }
+  /** Its mapping cannot work with the org as it is (no such sObject, no such external id field). */
+  | { kind: 'invalid'; resolved: ResolvedRecord; problem: MappingProblem };
 
 /**
- * Processes one Lambda Kafka event end to end.
+ * Processes one Lambda Kafka event end to end. When Salesforce refuses the sink for a reason of the
+ * whole org (credentials, limits, unreachable, maintenance), no record fails and none spends its
+ * redelivery budget: the invocation waits for the condition to clear while its deadline allows (paced
+ * with every other invocation through the org health item), then hands its partitions back.
  *
  * @example
  * export const handler = (event, context) =>
  *   processBatch(event, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() });
  */
 export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Promise<BatchResult> {
+  const log = deps.logger ?? silentLogger;
+  const waitUntil = Math.min(
+    deps.deadline - RESERVE_MS - HOLD_WORK_MS,
+    Date.now() + (deps.holdMaxWaitMs ?? Number.POSITIVE_INFINITY),
+  );
+  let logged = false;
+  for (;;) {
+    const health = await deps.health?.get(deps.group);
+    if (health && Date.now() < health.nextTryAt) {
+      // Another invocation met the condition: nobody calls Salesforce before the next try.
+      if (health.nextTryAt > waitUntil) return heldBatch(event, health);
+      await sleep(health.nextTryAt - Date.now());
+      continue;
+    }
+    // Of the invocations waiting for the next try, one probes; the others wait for what it finds.
+    if (health && !(await deps.health!.claimProbe(deps.group, health, Date.now()))) continue;
+    const result = await processOnce(event, deps);
+    if (!result.held) {
+      if (health) {
+        await deps.health!.clear(deps.group);
+        log.info('Salesforce accepts the sink again: the held stream resumes', { reason: health.reason });
+      }
+      return result;
+    }
+    const reported = deps.health ? await deps.health.report(deps.group, result.held, Date.now()) : undefined;
+    const nextTryAt = reported?.nextTryAt ?? Date.now() + holdBackoff(1);
+    if (!logged) {
+      logged = true;
+      log.warn(
+        `Salesforce refuses the sink org-wide (${result.held.reason}); nothing fails, the stream is held: ${result.held.message}`,
+        {
+          reason: result.held.reason,
+          nextTryAt: new Date(nextTryAt).toISOString(),
+        },
+      );
+    }
+    if (nextTryAt > waitUntil) return result;
+    await sleep(nextTryAt - Date.now());
+  }
+}
+
+/** Time an invocation keeps for work after a held wait: it does not wait past its deadline less this. */
+const HOLD_WORK_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** The answer for a batch held before anything ran: every partition back from its first record. */
+function heldBatch(
+  event: LambdaKafkaEvent,
+  condition: OrgCondition,
+  records = recordsOfEvent(event),
+): BatchResult {
+  const from = new Map<string, number>();
+  for (const r of records) {
+    const partition = partitionId(r);
+    from.set(partition, Math.min(from.get(partition) ?? r.offset, r.offset));
+  }
+  const summary = {
+    records: records.length,
+    skipped: 0,
+    succeeded: 0,
+    failed: 0,
+    rejected: 0,
+    tracked: 0,
+    handedBack: records.length,
+    checkpointLag: 0,
+    byTarget: {},
+    invalidMappings: {},
+  };
+  return {
+    batchItemFailures: [...from].map(([partition, offset]) => ({ itemIdentifier: { partition, offset } })),
+    summary,
+    held: { reason: condition.reason, message: condition.message },
+  };
+}
+
+/** One attempt at the batch: the steps below, stopped (everything unfinished handed back) by an org-wide condition. */
+async function processOnce(event: LambdaKafkaEvent, sinkDeps: SinkDeps): Promise<BatchResult> {
   const records = recordsOfEvent(event);
+  let salesforce: SalesforceClient;
+  try {
+    salesforce =
+      typeof sinkDeps.salesforce === 'function' ? await sinkDeps.salesforce() : sinkDeps.salesforce;
+  } catch (error) {
+    const condition = orgConditionOf(error);
+    if (!condition) throw error;
+    return heldBatch(event, condition, records);
+  }
+  const deps = { ...sinkDeps, salesforce };
   const invocation = await openInvocation(deps, scopeOf(deps.group, event), records);
   const { ledger, summary } = invocation;
 
@@ -91,6 +189,25 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     if (ledger.isFinished(record)) summary.skipped++;
     else pending.push({ record, entry: ledger.entry(record) });
   }
+  try {
+    await runSteps(invocation, records, pending);
+  } catch (error) {
+    const condition = orgConditionOf(error);
+    if (!condition) throw error;
+    invocation.hold(condition);
+  }
+  if (!invocation.held) return finish(invocation, records, pending);
+  for (const { record } of pending) if (!ledger.isFinished(record)) invocation.redelivery.handBack(record);
+  return { ...(await finish(invocation, records, pending)), held: invocation.held };
+}
+
+/** Steps 2–6 over the records still pending. */
+async function runSteps(
+  invocation: Invocation,
+  records: readonly KafkaRecord[],
+  pending: Pending[],
+): Promise<void> {
+  const { deps } = invocation;
   const decided: Outcome[] = [];
   const open = await takeStored(invocation, pending, decided);
   const schemas = await describeAll(invocation, open);
@@ -112,15 +229,17 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
 
   const plan = planWrites(plannable, { bulkUnitSize: invocation.config.bulk.batchSize });
   for (const stage of plan.stages) {
+    if (invocation.held) return;
     await runRealtimeStage(
       invocation,
       stage.filter((u) => u.group.mode === 'realtime'),
       maybeApplied,
     );
-    for (const unit of stage.filter((u) => u.group.mode === 'bulk')) await bulk.submit(unit);
+    for (const unit of stage.filter((u) => u.group.mode === 'bulk')) {
+      if (invocation.held) return;
+      await bulk.submit(unit);
+    }
   }
-
-  return finish(invocation, records, pending);
 }
 
 /**
@@ -160,55 +279,63 @@ async function takeStored(
   return open;
 }
 
-/** The sObjects of these records, described (a failure is remembered per sObject). */
+/** An sObject's describe, or why there is none: `final` when no wait can fix it (the org lacks it). */
+type Described = { schema: SObjectSchema } | { failure: OutcomeError; final: boolean };
+
+/**
+ * The sObjects of these records, described. An org-wide refusal is thrown (it holds the stream); an
+ * sObject the org does not have is a configuration error of its mappings.
+ */
 async function describeAll(
   invocation: Invocation,
   open: readonly Pending[],
-): Promise<Map<string, SObjectSchema | OutcomeError>> {
+): Promise<Map<string, Described>> {
   const { deps } = invocation;
   const sobjects = new Set<string>();
   for (const { record } of open) {
     const mapping = deps.mappings.get(record.topic);
     if (mapping) sobjects.add(mapping.sobject);
   }
-  const schemas = new Map<string, SObjectSchema | OutcomeError>();
+  const described = new Map<string, Described>();
   await Promise.all(
     [...sobjects].map(async (sobject) => {
       try {
-        schemas.set(
-          sobject,
-          await deps.salesforce.schemaOf(sobject, { deadline: deps.deadline - RESERVE_MS }),
-        );
+        described.set(sobject, {
+          schema: await deps.salesforce.schemaOf(sobject, { deadline: deps.deadline - RESERVE_MS }),
+        });
       } catch (error) {
-        schemas.set(sobject, errorOf(error, 'DESCRIBE_FAILED'));
+        if (isOrgWide(error)) throw error;
+        const missing =
+          error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND');
+        described.set(sobject, { failure: errorOf(error, 'DESCRIBE_FAILED'), final: missing });
       }
     }),
   );
-  return schemas;
+  return described;
 }
 
-const isSchema = (value: SObjectSchema | OutcomeError | undefined): value is SObjectSchema =>
-  value !== undefined && 'fields' in value && value.fields instanceof Map;
+const schemaIn = (described: Described | undefined): SObjectSchema | undefined =>
+  described && 'schema' in described ? described.schema : undefined;
 
 /** Step 3, per record: decode → resolve → shape. Never throws. */
 function prepare(
   invocation: Invocation,
   record: KafkaRecord,
-  schemas: ReadonlyMap<string, SObjectSchema | OutcomeError>,
+  described: ReadonlyMap<string, Described>,
 ): Prepared {
   const decoded = decodeValue(record);
   if (isRejection(decoded)) return { kind: 'rejected', rejection: decoded };
   const resolved = resolveRecord(decoded, invocation.deps.mappings);
   if (isRejection(resolved)) return { kind: 'rejected', rejection: resolved };
-  const schema = schemas.get(resolved.mapping.sobject);
-  if (!isSchema(schema)) {
-    return {
-      kind: 'undescribed',
-      resolved,
-      failure: schema ?? { code: 'DESCRIBE_FAILED', message: 'no describe', fields: [] },
-    };
+  const describe = described.get(resolved.mapping.sobject);
+  if (!describe || 'failure' in describe) {
+    if (describe?.final) return { kind: 'invalid', resolved, problem: unknownSObject(resolved.mapping) };
+    const failure = describe?.failure ?? { code: 'DESCRIBE_FAILED', message: 'no describe', fields: [] };
+    return { kind: 'undescribed', resolved, failure };
   }
-  const shaped = shapeResolved(resolved, schema);
+  const problem = mappingProblem(resolved.mapping, describe.schema);
+  if (problem) return { kind: 'invalid', resolved, problem };
+  const shaped = shapeResolved(resolved, describe.schema);
   return isRejection(shaped)
     ? { kind: 'rejected', rejection: shaped, resolved }
     : { kind: 'shaped', record: shaped };
@@ -265,7 +392,7 @@ interface Sorted {
 function sort(
   invocation: Invocation,
   open: readonly Pending[],
-  schemas: ReadonlyMap<string, SObjectSchema | OutcomeError>,
+  schemas: ReadonlyMap<string, Described>,
   decided: Outcome[],
 ): Sorted {
   const sorted: Sorted = {
@@ -292,6 +419,13 @@ function sort(
     } else if (prepared.kind === 'shaped') {
       if (entry?.state === 'sent') sorted.maybeApplied.add(prepared.record);
       sorted.plannable.push(prepared.record);
+    } else if (prepared.kind === 'invalid') {
+      // No wait can fix the mapping: fail at once, without spending deliveries on it.
+      const { problem, resolved } = prepared;
+      const error = { code: problem.code, message: problem.message, fields: problem.fields };
+      decided.push(decide(invocation, item.record, storedFailure(resolved, error, 0, invocation.now())));
+      invocation.summary.invalidMappings[problem.code] =
+        (invocation.summary.invalidMappings[problem.code] ?? 0) + 1;
     } else if (prepared.kind === 'undescribed') {
       const target = targetOf(prepared.resolved);
       const final = invocation.redelivery.retryLater(prepared.resolved, prepared.failure, target);
@@ -314,7 +448,7 @@ function sort(
 async function settleUncertainInserts(
   invocation: Invocation,
   items: readonly { pending: Pending; prepared: Prepared }[],
-  schemas: ReadonlyMap<string, SObjectSchema | OutcomeError>,
+  schemas: ReadonlyMap<string, Described>,
   decided: Outcome[],
 ): Promise<ShapedRecord[]> {
   const { redelivery, now, config } = invocation;
@@ -328,9 +462,9 @@ async function settleUncertainInserts(
         : prepared.kind === 'shaped'
           ? prepared.record
           : prepared.resolved;
-    const schema = resolved ? schemas.get(resolved.mapping.sobject) : undefined;
+    const schema = resolved ? schemaIn(schemas.get(resolved.mapping.sobject)) : undefined;
     const fields = prepared.kind === 'shaped' ? prepared.record.fields : resolved?.value;
-    const lookup = fields && isSchema(schema) ? lookupOf(fields, schema) : undefined;
+    const lookup = fields && schema ? lookupOf(fields, schema) : undefined;
     if (!resolved || !lookup) {
       const stored = resolved
         ? storedFailure(resolved, unknownInsert(), 1, now())

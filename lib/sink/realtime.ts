@@ -4,7 +4,12 @@
 import type { Entry } from '../checkpoint/ledger.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import type { WriteUnit } from '../plan/plan.ts';
-import { runStage, StageAbortedError } from '../salesforce/index.ts';
+import {
+  ORG_WIDE_RECORD_CODES,
+  type OrgCondition,
+  runStage,
+  StageAbortedError,
+} from '../salesforce/index.ts';
 import type { RecordResult } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import { type Invocation, RESERVE_MS } from './invocation.ts';
@@ -96,6 +101,15 @@ async function writeUnit(
       // Our earlier attempt deleted it.
       result = { ...result, status: 'succeeded', errors: [], retryable: false };
     }
+    const orgWide =
+      result.status === 'failed' ? result.errors.find((e) => ORG_WIDE_RECORD_CODES.has(e.code)) : undefined;
+    if (orgWide) {
+      // The org refused the call, not this record: it was not written, and waits for the condition to clear.
+      ledger.restoreUnsent(record, before.get(record));
+      redelivery.handBack(record);
+      invocation.hold(conditionOfCode(orgWide));
+      continue;
+    }
     if (result.status === 'succeeded' || !result.retryable) {
       decide(record, result);
       continue;
@@ -173,4 +187,19 @@ async function settleExhausted(
       });
     else lastFailure(record, result);
   }
+}
+
+/** The org-wide condition a record-level code stands for. */
+function conditionOfCode(error: OutcomeError): OrgCondition {
+  const reason =
+    error.code === 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE'
+      ? 'MAINTENANCE'
+      : error.code === 'REQUEST_LIMIT_EXCEEDED'
+        ? /concurrent/i.test(error.message)
+          ? 'CONCURRENCY_LIMIT'
+          : 'DAILY_API_LIMIT'
+        : error.code === 'INVALID_SESSION_ID'
+          ? 'SESSION_REJECTED'
+          : 'AUTHENTICATION_FAILED';
+  return { reason, message: error.message };
 }

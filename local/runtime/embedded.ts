@@ -8,6 +8,8 @@ import { bulkStateMachineDefinition } from '../../lib/bulk/state-machine.ts';
 import { dynamoCheckpointStore } from '../../lib/checkpoint/dynamodb-store.ts';
 import type { SinkConfig } from '../../lib/config/index.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
+import { dynamoOrgHealthStore } from '../../lib/org-health/dynamodb-store.ts';
+import type { HoldPacing, OrgHealthStore } from '../../lib/org-health/health.ts';
 import {
   createMemoryPublisher,
   type MemoryPublisher,
@@ -40,8 +42,18 @@ export interface EmbeddedOptions {
   waitMs?: number;
   group?: string;
   logger?: SinkLogger;
+  /**
+   * How long an invocation waits in all for an org-wide condition to clear (default 0: it answers at
+   * once, the partitions held), and the pacing of tries while one lasts (default 15 s doubling to 5 min).
+   */
+  hold?: { maxWaitMs?: number; pacing?: HoldPacing };
   /** The Salesforce client's retry backoff (tests shorten it; default the client's own). */
   backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface InvokeOptions {
+  after?: (step: Step) => void | Promise<void>;
+  overrides?: Partial<SinkDeps>;
 }
 
 export interface Embedded {
@@ -51,15 +63,16 @@ export interface Embedded {
   jobs: JobStore;
   executions: LocalExecutions;
   outcomes: MemoryPublisher;
-  /** One invocation of the sink handler; `after` lets a test crash it after a step. */
-  invoke(
-    event: LambdaKafkaEvent,
-    options?: { after?: (step: Step) => void | Promise<void> },
-  ): Promise<BatchResult>;
+  health: OrgHealthStore;
+  /**
+   * One invocation of the sink handler; `after` lets a test crash it after a step, `overrides` replace
+   * dependencies (e.g. a Salesforce client from other credentials).
+   */
+  invoke(event: LambdaKafkaEvent, options?: InvokeOptions): Promise<BatchResult>;
   /** Delivers an event until the event source mapping would have committed it all. */
   deliver(
     event: LambdaKafkaEvent,
-    options?: { after?: (step: Step) => void | Promise<void>; maxInvocations?: number },
+    options?: InvokeOptions & { maxInvocations?: number },
   ): Promise<DeliveryReport>;
   /**
    * Consumes an event as a stream, in batches of varying size per partition, as the event source
@@ -124,6 +137,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   });
   const jobs = dynamoJobStore(dynamo.client, dynamo.table);
   const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
+  const health = dynamoOrgHealthStore(dynamo.client, dynamo.table, options.hold?.pacing);
   const farFuture = () => Date.now() + 15 * 60_000;
   const pollDeps = (): PollDeps => ({ config, salesforce, jobs, publisher, deadline: farFuture(), logger });
   const executions = localExecutions({
@@ -137,7 +151,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   // not wait out the deadline of an invocation that crashed.
   const ended = new Set<string>();
   let invocations = 0;
-  const sinkDeps = (after?: (step: Step) => void | Promise<void>): SinkDeps => ({
+  const sinkDeps = ({ after, overrides }: InvokeOptions = {}): SinkDeps => ({
     invocationId: `local-${process.pid}-${++invocations}-${Date.now()}`,
     hasEnded: (id) => ended.has(id) || !id.startsWith(`local-${process.pid}-`),
     config: current.config,
@@ -145,6 +159,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     group: options.group ?? 'local',
     salesforce,
     checkpoints,
+    health,
+    holdMaxWaitMs: options.hold?.maxWaitMs ?? 0,
     jobs,
     executions,
     publisher,
@@ -152,10 +168,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     logger,
     bulkBarrier: { maxWaitMs: 2_000, intervalMs: Math.max(5, options.waitMs ?? 20) },
     ...(after ? { after } : {}),
+    ...overrides,
   });
 
-  const invoke = (event: LambdaKafkaEvent, after?: (step: Step) => void | Promise<void>) => {
-    const deps = sinkDeps(after);
+  const invoke = (event: LambdaKafkaEvent, invokeOptions?: InvokeOptions) => {
+    const deps = sinkDeps(invokeOptions);
     return processBatch(event, deps).finally(() => ended.add(deps.invocationId!));
   };
 
@@ -166,15 +183,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     jobs,
     executions,
     outcomes: memory,
-    invoke: (event, invokeOptions = {}) => invoke(event, invokeOptions.after),
+    health,
+    invoke,
     deliver: (event, deliverOptions = {}) =>
-      deliverUntilCommitted(event, (e) => invoke(e, deliverOptions.after), {
+      deliverUntilCommitted(event, (e) => invoke(e, deliverOptions), {
         maxInvocations: deliverOptions.maxInvocations ?? 200,
         // A partition waiting for its bulk job gets it back after a pause, as the event source would.
         onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
       }),
     consume: (event, consumeOptions) =>
-      consumeStream(event, (e) => invoke(e, consumeOptions.after), {
+      consumeStream(event, (e) => invoke(e, consumeOptions), {
         maxBatch: consumeOptions.maxBatch,
         random: seededRandom(consumeOptions.seed ?? 1),
         maxInvocations: consumeOptions.maxInvocations ?? 500,

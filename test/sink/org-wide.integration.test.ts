@@ -1,0 +1,267 @@
+// Conditions of the whole org — refused credentials, an unset secret, an unreachable login host, a spent
+// daily allowance, the concurrency limit, maintenance — hold the stream: no record fails or spends its
+// redelivery budget, concurrent invocations share the pacing, and everything resumes once it clears.
+// Mappings that cannot work with the org (no such sObject or external id field) fail at once instead.
+import { type AddressInfo, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig, type SinkConfigInput } from '../../lib/config/index.ts';
+import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
+import { createClientCache, createSalesforceClient } from '../../lib/salesforce/index.ts';
+import type { FaultRuleInput } from '../../local/emulator/faults.ts';
+import { mskEvent } from '../../local/events/build-event.ts';
+import { type Embedded, startEmbedded } from '../../local/runtime/embedded.ts';
+
+let sink: Embedded | undefined;
+afterEach(async () => {
+  await sink?.close();
+  sink = undefined;
+});
+
+const base: SinkConfigInput = {
+  maxRetries: 1,
+  maxRedeliveries: 1,
+  apiUsageThreshold: 100,
+  mappings: [{ topic: 'leads', sobject: 'Lead', externalIdField: 'CustomId__c' }],
+};
+
+async function start(config: SinkConfigInput = base, hold: Parameters<typeof startEmbedded>[0]['hold'] = {}) {
+  sink = await startEmbedded({
+    config: parseConfig(config),
+    waitMs: 2,
+    backoff: { baseDelayMs: 5, maxDelayMs: 20 },
+    hold: { pacing: { firstMs: 50, maxMs: 200 }, ...hold },
+  });
+  return sink;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const leads = (count: number, from = 0): LambdaKafkaEvent =>
+  mskEvent(
+    Array.from({ length: count }, (_, i) => ({
+      topic: 'leads',
+      partition: i % 2,
+      offset: from + i,
+      value: { CustomId__c: `L-${from + i}`, LastName: `Doe ${i}`, Company: 'Acme' },
+    })),
+  );
+
+const refuseLogins: FaultRuleInput = {
+  route: 'oauth',
+  fault: 'status',
+  status: 400,
+  body: { error: 'invalid_client', error_description: 'invalid client credentials' },
+  times: 10_000,
+};
+
+/** Delivers while the condition lasts, then clears it and delivers again: nothing lost or failed. */
+async function heldThenResumed(s: Embedded, event: LambdaKafkaEvent, clear: () => void, reason: string) {
+  for (let i = 0; i < 4; i++) {
+    const result = await s.invoke(event);
+    expect(result.held?.reason).toBe(reason);
+    expect(result.batchItemFailures.length).toBeGreaterThan(0);
+  }
+  expect(s.outcomes.outcomes).toEqual([]);
+  clear();
+  // The pacing says when the next try is due: wait for it, as the next redelivery would.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const report = await s.deliver(event);
+  expect(report.uncommitted).toBe(0);
+  const count = Object.values(event.records).flat().length;
+  expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(count).fill('succeeded'));
+  // Held deliveries spent nothing of the budget (maxRedeliveries 1): one attempt each.
+  expect(s.outcomes.outcomes.every((o) => o.attempts === 1)).toBe(true);
+  const written = new Set(s.emulator!.org.list('Lead').map((l) => l.fields.CustomId__c));
+  const ids = Object.values(event.records)
+    .flat()
+    .map((r) => JSON.parse(Buffer.from(r.value!, 'base64').toString('utf8')).CustomId__c);
+  expect(ids.filter((id) => !written.has(id))).toEqual([]);
+}
+
+describe('org-wide conditions hold the stream', () => {
+  it('a refused login at the first call (wrong client secret): held, then resumed', async () => {
+    const s = await start();
+    const rule = s.emulator!.faults.add(refuseLogins);
+    await heldThenResumed(s, leads(6), () => s.emulator!.faults.remove(rule.id), 'AUTHENTICATION_FAILED');
+  });
+
+  it('a login refused only when a write needs a new session: held, then resumed', async () => {
+    const s = await start();
+    await s.deliver(leads(2));
+    s.outcomes.clear();
+    s.emulator!.expireTokens();
+    const rule = s.emulator!.faults.add(refuseLogins);
+    await heldThenResumed(s, leads(4, 2), () => s.emulator!.faults.remove(rule.id), 'AUTHENTICATION_FAILED');
+  });
+
+  it('the daily API allowance spent at the describe: held, then resumed', async () => {
+    const s = await start();
+    s.emulator!.config.dailyApiMax = s.emulator!.counters.apiCalls;
+    await heldThenResumed(
+      s,
+      leads(4),
+      () => {
+        s.emulator!.config.dailyApiMax = 1_000_000;
+      },
+      'DAILY_API_LIMIT',
+    );
+  });
+
+  it('the daily API allowance spent at a write: held, then resumed', async () => {
+    const s = await start();
+    await s.deliver(leads(2));
+    s.outcomes.clear();
+    s.emulator!.config.dailyApiMax = s.emulator!.counters.apiCalls;
+    await heldThenResumed(
+      s,
+      leads(4, 2),
+      () => {
+        s.emulator!.config.dailyApiMax = 1_000_000;
+      },
+      'DAILY_API_LIMIT',
+    );
+  });
+
+  it('the org refusing calls for its concurrency limit: held, then resumed', async () => {
+    const s = await start();
+    const rule = s.emulator!.faults.add({
+      route: 'collections',
+      fault: 'limit',
+      limit: 'ConcurrentPerOrgLongTxn',
+      times: 10_000,
+    });
+    await heldThenResumed(s, leads(4), () => s.emulator!.faults.remove(rule.id), 'CONCURRENCY_LIMIT');
+  });
+
+  it('Salesforce down for maintenance: held, then resumed', async () => {
+    const s = await start();
+    const rule = s.emulator!.faults.add({
+      route: 'collections',
+      fault: 'status',
+      status: 503,
+      body: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'The instance is down for scheduled maintenance' }],
+      times: 10_000,
+    });
+    await heldThenResumed(s, leads(4), () => s.emulator!.faults.remove(rule.id), 'MAINTENANCE');
+  });
+
+  it("the stack's placeholder secret: held without a call to Salesforce, resumed once the secret is filled", async () => {
+    const s = await start();
+    const config = parseConfig(base);
+    const placeholder = async () =>
+      createSalesforceClient({
+        credentials: {
+          authType: 'client_credentials',
+          loginUrl: 'https://REPLACE-ME.my.salesforce.com',
+          clientId: 'REPLACE_ME',
+          clientSecret: 'REPLACE_ME',
+        },
+        config,
+      });
+    const calls = s.emulator!.calls().length;
+    for (let i = 0; i < 3; i++) {
+      const result = await s.invoke(leads(4), { overrides: { salesforce: placeholder } });
+      expect(result.held?.reason).toBe('CREDENTIALS_NOT_SET');
+      expect(result.held?.message).toMatch(/placeholder/);
+    }
+    expect(s.emulator!.calls().length).toBe(calls);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await s.deliver(leads(4));
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(4).fill('succeeded'));
+  });
+
+  it.each([
+    ['refuses connections', async () => `http://127.0.0.1:${await closedPort()}`],
+    ['does not resolve', async () => 'https://no-such-org.invalid'],
+    ['uses a port fetch refuses', async () => 'http://127.0.0.1:1'],
+  ])('a login URL that %s: held within seconds, the message naming loginUrl', async (_, loginUrl) => {
+    const s = await start();
+    const config = parseConfig({ ...base, maxRetries: 5 });
+    const unreachable = createSalesforceClient({
+      credentials: {
+        authType: 'client_credentials',
+        loginUrl: await loginUrl(),
+        clientId: 'x',
+        clientSecret: 'y',
+      },
+      config,
+      cache: createClientCache(),
+    });
+    const started = Date.now();
+    const result = await s.invoke(leads(4), { overrides: { salesforce: unreachable } });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.held?.reason).toBe('LOGIN_HOST_UNREACHABLE');
+    expect(result.held?.message).toMatch(/loginUrl/);
+    expect(s.outcomes.outcomes).toEqual([]);
+  });
+
+  it('concurrent invocations share the pacing: one probe per try, not one per invocation', async () => {
+    const s = await start(base, { maxWaitMs: 700, pacing: { firstMs: 100, maxMs: 300 } });
+    s.emulator!.faults.add(refuseLogins);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        s.invoke(
+          mskEvent([
+            {
+              topic: 'leads',
+              partition: i,
+              offset: 0,
+              value: { CustomId__c: `L-${i}`, LastName: 'X', Company: 'Y' },
+            },
+          ]),
+        ),
+      ),
+    );
+    expect(results.every((r) => r.held?.reason === 'AUTHENTICATION_FAILED')).toBe(true);
+    const logins = s.emulator!.calls().filter((c) => c.route === 'oauth').length;
+    // Five first attempts, then one probe per try while they wait (each alone would probe ~3 more times).
+    expect(logins).toBeLessThanOrEqual(5 + 3);
+    const health = await s.health.get('local');
+    expect(health?.reason).toBe('AUTHENTICATION_FAILED');
+    expect(health?.attempts).toBeGreaterThan(1);
+  });
+});
+
+describe('mappings that cannot work with the org fail at once', () => {
+  it('an sObject the org does not have: UNKNOWN_SOBJECT for every record, one describe, no redelivery', async () => {
+    const s = await start({
+      ...base,
+      mappings: [{ topic: 'leads', sobject: 'Leed', externalIdField: 'CustomId__c' }],
+    });
+    const report = await s.deliver(leads(4));
+    expect(report.invocations).toBe(1);
+    expect(s.outcomes.outcomes.map((o) => [o.status, o.errors[0]?.code])).toEqual(
+      Array(4).fill(['failed', 'UNKNOWN_SOBJECT']),
+    );
+    expect(s.outcomes.outcomes[0]!.errors[0]!.message).toMatch(/mapping of topic leads.*Leed/);
+    expect(s.emulator!.calls().filter((c) => c.route === 'describe')).toHaveLength(1);
+  });
+
+  it.each([
+    ['Company', /not an External ID field/],
+    ['Nope__c', /has no such field/],
+  ])(
+    'an external id field %s that is not one: INVALID_EXTERNAL_ID_FIELD, no redelivery',
+    async (field, message) => {
+      const s = await start({
+        ...base,
+        mappings: [{ topic: 'leads', sobject: 'Lead', externalIdField: field }],
+      });
+      const event = mskEvent([
+        { topic: 'leads', partition: 0, offset: 0, value: { [field]: 'x@y.z', LastName: 'X', Company: 'Y' } },
+      ]);
+      const report = await s.deliver(event);
+      expect(report.invocations).toBe(1);
+      expect(s.outcomes.outcomes.map((o) => [o.status, o.errors[0]?.code])).toEqual([
+        ['failed', 'INVALID_EXTERNAL_ID_FIELD'],
+      ]);
+      expect(s.outcomes.outcomes[0]!.errors[0]!.message).toMatch(message);
+    },
+  );
+});
