@@ -23,6 +23,7 @@ import { seededRandom } from '../random.ts';
 import { type LocalDynamo, startLocalDynamo } from '../stand-ins/dynamodb.ts';
 import { consumeStream, type DeliveryReport, deliverUntilCommitted } from '../stand-ins/event-source.ts';
 import { type LocalExecutions, localExecutions } from '../stand-ins/step-functions.ts';
+import type { SalesforceObserver } from './api-meter.ts';
 
 /** The poller's function ARN in the local definition; aws-local-stepfunctions runs a local handler instead. */
 export const LOCAL_POLLER_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:sfsink-bulk-poller';
@@ -40,6 +41,8 @@ export interface EmbeddedOptions {
   waitMs?: number;
   group?: string;
   logger?: SinkLogger;
+  /** Sees the Salesforce client's calls (the summaries count them per topic). */
+  observer?: SalesforceObserver;
 }
 
 export interface Embedded {
@@ -109,7 +112,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         },
       }
     : memory;
-  const salesforce = createSalesforceClient({ credentials, config, logger });
+  const observer = options.observer;
+  const client = createSalesforceClient({
+    credentials,
+    config,
+    logger,
+    ...(observer ? { send: observer.send, sendStreamed: observer.sendStreamed } : {}),
+  });
+  const salesforce = observer ? observer.client(client) : client;
   const jobs = dynamoJobStore(dynamo.client, dynamo.table);
   const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
   const farFuture = () => Date.now() + 15 * 60_000;
