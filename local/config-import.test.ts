@@ -661,7 +661,7 @@ describe('config import: what a newcomer gets wrong', () => {
     );
   });
 
-  it('fills in ${VAR} references in topic mappings as Redpanda would, and refuses unset ones', async () => {
+  it('fills in environment references in topic mappings as Redpanda would, and refuses unset ones', async () => {
     const file = tmpFile(
       'vars.yaml',
       `input:\n  kafka_franz:\n    topics: ["${env('LEADS_TOPIC')}"]\nsalesforce_sink:\n  topic_mappings:\n    - { topic: "${env('LEADS_TOPIC')}", sobject: "${env('LEADS_OBJECT:Lead')}", operation: insert }\n`,
