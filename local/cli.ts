@@ -123,7 +123,7 @@ async function run(args: string[]): Promise<number> {
   const config = loadConfigFile(values.config);
   const schema = loadSchema(values.schema);
   checkMappings(config, schema, values.schema);
-  const eventFiles = readEventFiles(values.events ?? ['events']).map((e) => e.file);
+  const eventFiles = readEventFiles(values.events ?? ['events']);
   const latencyMs = values.latency === undefined ? 0 : Number(values.latency);
   if (values.latency?.trim() === '' || !Number.isInteger(latencyMs) || latencyMs < 0)
     throw new UsageError('--latency takes a whole number of milliseconds');

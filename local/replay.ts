@@ -70,7 +70,7 @@ export async function replay(args: string[]): Promise<number> {
   if (!values.credentials) throw new UsageError('replay needs --credentials <file> (the secret JSON)');
   const config = loadConfigFile(values.config);
   const credentials = readCredentialsFile(values.credentials);
-  const eventFiles = readEventFiles(positionals).map((e) => e.file);
+  const eventFiles = readEventFiles(positionals);
   prepareOutDir(values.out);
   try {
     const target = (await isEmulator(credentials.loginUrl)) ? 'emulator' : 'org';

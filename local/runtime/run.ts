@@ -7,7 +7,7 @@ import { recordsOfEvent } from '../../lib/decode/index.ts';
 import { createSqsPublisher } from '../../lib/outcomes/index.ts';
 import type { SalesforceCredentials } from '../../lib/salesforce/types.ts';
 import type { EmulatorOptions } from '../emulator/server.ts';
-import { eventFilesOf, readEventFile } from '../events/read-event.ts';
+import { type EventFile, eventFilesOf, readEventFile } from '../events/read-event.ts';
 import { startSqs } from '../stand-ins/sqs.ts';
 import { UsageError } from '../usage-error.ts';
 import { createApiMeter } from './api-meter.ts';
@@ -16,8 +16,8 @@ import { formatErrors, formatTopicTable, summarizeTopics, type TopicSummary } fr
 
 export interface RunOptions {
   config: SinkConfig;
-  /** MSK-shaped event files (JSON), delivered in the order given. */
-  eventFiles: string[];
+  /** MSK-shaped event files (JSON), delivered in the order given: paths, or files already read. */
+  eventFiles: ReadonlyArray<string | EventFile>;
   emulator?: EmulatorOptions;
   /** A real org (or a remote emulator) instead of the embedded emulator. */
   credentials?: SalesforceCredentials;
@@ -89,7 +89,7 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
   const started = Date.now();
   const progress = options.progress ?? (() => undefined);
   // Every file is checked before anything starts: a mistake costs no stand-in start-up.
-  const events = options.eventFiles.map((file) => readEventFile(file));
+  const events = options.eventFiles.map((file) => (typeof file === 'string' ? readEventFile(file) : file));
   prepareOutDir(options.outDir);
   const meter = createApiMeter(options.config);
   // Outcomes go to SQS queues on local-aws-sqs, as they would on AWS (unless a real org is used).
