@@ -8,6 +8,7 @@ import { spawn as spawnProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
@@ -148,10 +149,12 @@ export async function startDynamoDbLocal(options: { timeoutMs?: number } = {}): 
       `${jarDir}/DynamoDBLocal.jar`,
       '-inMemory',
       '-sharedDb',
+      '-disableTelemetry',
       '-port',
       String(port),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // It writes a metadata file into its working directory.
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: tmpdir() },
   );
   let stderr = '';
   child.stderr.on('data', (chunk) => {
