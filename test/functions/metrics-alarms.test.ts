@@ -4,7 +4,7 @@
 // Salesforce refuses and one that is bad input. Its EMF lines must carry the namespace, the dimension
 // set and value, and the metric names of the template's custom-metric alarms.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
