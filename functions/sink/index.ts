@@ -1,7 +1,7 @@
 // Lambda entry point for the Kafka event source mapping (MSK or self-managed Kafka): wiring only.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -11,12 +11,13 @@ import type { ExecutionStarter } from '../../lib/bulk/executions.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
 import { awsDeps } from '../../lib/runtime/aws.ts';
 import { ENVIRONMENT } from '../../lib/runtime/environment.ts';
-import { sinkLogger } from '../../lib/runtime/powertools.ts';
+import { METRIC } from '../../lib/runtime/metrics.ts';
+import { sinkLogger, sinkMetrics } from '../../lib/runtime/powertools.ts';
 import type { SalesforceClient } from '../../lib/salesforce/types.ts';
 import { processBatch } from '../../lib/sink/process-batch.ts';
 
 const logger = new Logger({ serviceName: 'sfsink' });
-const metrics = new Metrics({ namespace: 'sfsink', serviceName: 'sfsink' });
+const metrics = sinkMetrics(process.env);
 const tracer = new Tracer({ serviceName: 'sfsink' });
 const log = sinkLogger(logger);
 const deps = awsDeps(process.env, log);
@@ -44,37 +45,41 @@ async function sink(event: LambdaKafkaEvent, context: Context) {
     logger: log,
   });
   const { summary } = result;
-  metrics.addMetric('RecordsSucceeded', MetricUnit.Count, summary.succeeded);
-  metrics.addMetric('RecordsFailed', MetricUnit.Count, summary.failed);
-  metrics.addMetric('RecordsRejected', MetricUnit.Count, summary.rejected);
-  metrics.addMetric('RecordsSubmittedToBulk', MetricUnit.Count, summary.tracked);
-  metrics.addMetric('RecordsHandedBack', MetricUnit.Count, summary.handedBack);
+  metrics.addMetric(METRIC.recordsSucceeded, MetricUnit.Count, summary.succeeded);
+  metrics.addMetric(METRIC.recordsFailed, MetricUnit.Count, summary.failed);
+  metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, summary.rejected);
+  metrics.addMetric(METRIC.recordsSubmittedToBulk, MetricUnit.Count, summary.tracked);
+  metrics.addMetric(METRIC.recordsHandedBack, MetricUnit.Count, summary.handedBack);
   for (const [target, counts] of Object.entries(summary.byTarget)) {
     const [sobject, mode] = target.split('|');
     const perTarget = metrics.singleMetric();
     perTarget.addDimensions({ sobject: sobject!, mode: mode || 'none' });
-    perTarget.addMetric('RecordsSucceeded', MetricUnit.Count, counts.succeeded);
-    perTarget.addMetric('RecordsFailed', MetricUnit.Count, counts.failed);
-    perTarget.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
+    perTarget.addMetric(METRIC.recordsSucceeded, MetricUnit.Count, counts.succeeded);
+    perTarget.addMetric(METRIC.recordsFailed, MetricUnit.Count, counts.failed);
+    perTarget.addMetric(METRIC.recordsRejected, MetricUnit.Count, counts.rejected);
   }
   if (result.held) {
+    // Also without the reason dimension: the alarm watches the total.
+    metrics.addMetric(METRIC.salesforceUnavailable, MetricUnit.Count, 1);
     const held = metrics.singleMetric();
     held.addDimensions({ reason: result.held.reason });
-    held.addMetric('SalesforceUnavailable', MetricUnit.Count, 1);
+    held.addMetric(METRIC.salesforceUnavailable, MetricUnit.Count, 1);
   }
+  const invalid = Object.values(summary.invalidMappings).reduce((a, b) => a + b, 0);
+  if (invalid > 0) metrics.addMetric(METRIC.mappingInvalid, MetricUnit.Count, invalid);
   for (const [code, count] of Object.entries(summary.invalidMappings)) {
-    const invalid = metrics.singleMetric();
-    invalid.addDimensions({ code });
-    invalid.addMetric('MappingInvalid', MetricUnit.Count, count);
+    const perCode = metrics.singleMetric();
+    perCode.addDimensions({ code });
+    perCode.addMetric(METRIC.mappingInvalid, MetricUnit.Count, count);
   }
+  metrics.addMetric(METRIC.checkpointLag, MetricUnit.Count, summary.checkpointLag);
   if (!salesforce) return { batchItemFailures: result.batchItemFailures };
-  metrics.addMetric('SalesforceApiCalls', MetricUnit.Count, salesforce.callCount());
-  metrics.addMetric('CheckpointLag', MetricUnit.Count, summary.checkpointLag);
+  metrics.addMetric(METRIC.salesforceApiCalls, MetricUnit.Count, salesforce.callCount());
   if (hasBulkMappings)
-    metrics.addMetric('BulkJobsInFlight', MetricUnit.Count, await deps.jobs.inFlight(group));
+    metrics.addMetric(METRIC.bulkJobsInFlight, MetricUnit.Count, await deps.jobs.inFlight(group));
   const usage = salesforce.apiUsage();
   if (usage && usage.max > 0)
-    metrics.addMetric('SalesforceApiUsagePercent', MetricUnit.Percent, (100 * usage.used) / usage.max);
+    metrics.addMetric(METRIC.salesforceApiUsagePercent, MetricUnit.Percent, (100 * usage.used) / usage.max);
   return { batchItemFailures: result.batchItemFailures };
 }
 

@@ -25,6 +25,7 @@ import { seededRandom } from '../random.ts';
 import { type LocalDynamo, startLocalDynamo } from '../stand-ins/dynamodb.ts';
 import { consumeStream, type DeliveryReport, deliverUntilCommitted } from '../stand-ins/event-source.ts';
 import { type LocalExecutions, localExecutions } from '../stand-ins/step-functions.ts';
+import type { SalesforceObserver } from './api-meter.ts';
 
 /** The poller's function ARN in the local definition; aws-local-stepfunctions runs a local handler instead. */
 export const LOCAL_POLLER_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:sfsink-bulk-poller';
@@ -49,6 +50,8 @@ export interface EmbeddedOptions {
   hold?: { maxWaitMs?: number; pacing?: HoldPacing };
   /** The Salesforce client's retry backoff (tests shorten it; default the client's own). */
   backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** Sees the Salesforce client's calls (the summaries count them per topic). */
+  observer?: SalesforceObserver;
 }
 
 export interface InvokeOptions {
@@ -129,12 +132,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         },
       }
     : memory;
-  const salesforce = createSalesforceClient({
+  const observer = options.observer;
+  const client = createSalesforceClient({
     credentials,
     config,
     logger,
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(observer ? { send: observer.send, sendStreamed: observer.sendStreamed } : {}),
   });
+  const salesforce = observer ? observer.client(client) : client;
   const jobs = dynamoJobStore(dynamo.client, dynamo.table);
   const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
   const health = dynamoOrgHealthStore(dynamo.client, dynamo.table, options.hold?.pacing);

@@ -182,12 +182,13 @@ describe('bulk deletes by external id', () => {
 });
 
 describe('an org-wide refusal (daily API limit)', () => {
-  it('fails the invocation without marking its inserts as sent, so the redelivery writes them normally', async () => {
+  it('holds the batch without marking its inserts as sent, so the redelivery writes them normally', async () => {
     const accounts = parseConfig({
       maxRetries: 0,
+      apiUsageThreshold: 100,
       mappings: [{ topic: 'accounts-rt', sobject: 'Account', operation: 'insert' }],
     });
-    sink = await startEmbedded({ config: accounts, waitMs: 1 });
+    sink = await startEmbedded({ config: accounts, waitMs: 1, hold: { pacing: { firstMs: 1, maxMs: 1 } } });
     const event = mskEvent(
       Array.from({ length: 3 }, (_, i) => ({
         topic: 'accounts-rt',
@@ -198,9 +199,13 @@ describe('an org-wide refusal (daily API limit)', () => {
     );
     // Enough for the login and the describe, not for the Collections call.
     sink.emulator!.config.dailyApiMax = sink.emulator!.counters.apiCalls + 1;
-    await expect(sink.invoke(event)).rejects.toThrow(/limit/i);
+    const held = await sink.invoke(event);
+    expect(held.held?.reason).toBe('DAILY_API_LIMIT');
+    expect(held.batchItemFailures).toEqual([{ itemIdentifier: { partition: 'accounts-rt-0', offset: 0 } }]);
     expect(sink.emulator!.org.list('Account')).toHaveLength(0);
+    expect(sink.outcomes.outcomes).toEqual([]);
     sink.emulator!.config.dailyApiMax = 1_000_000;
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const again = await sink.invoke(event);
     expect(again.batchItemFailures).toEqual([]);
     expect(sink.emulator!.org.list('Account')).toHaveLength(3);
