@@ -16,7 +16,8 @@ const HELP = {
 
 Commands:
   run                     run the sink locally on the embedded stand-ins (what npm start does)
-  replay <event.json…>    run captured events against a real org (or an emulator)
+  replay <event.json…>    run captured events against a real org (or an emulator); --dry-run
+  check                   check, writing nothing, that the sink can work with an org
   outcomes <file.jsonl…>  summarize outcomes: per topic and status, the codes behind failures
   emulator                start the Salesforce emulator on its own
   emulator schema pull    copy sObjects from a real org's describe into an emulator schema file
@@ -261,6 +262,10 @@ async function command(name: string | undefined, rest: string[]): Promise<number
     case 'replay': {
       const { replay } = await import('./replay.ts');
       return replay(rest);
+    }
+    case 'check': {
+      const { check } = await import('./check.ts');
+      return check(rest);
     }
     case 'outcomes': {
       const { outcomesReport } = await import('./outcomes-report.ts');

@@ -1,9 +1,11 @@
 // `sfsink replay`: captured events through the real handler against a real org (or any emulator
 // reachable over HTTP), with local stand-ins for the AWS side. Prints every outcome (unless --quiet),
 // then the summary.
-import { loadConfigFile } from '../lib/config/index.ts';
+import { loadConfigFile, type SinkConfig } from '../lib/config/index.ts';
+import type { SalesforceCredentials } from '../lib/salesforce/index.ts';
 import { orgProblem, readCredentialsFile } from './credentials-file.ts';
-import { readEventFiles } from './events/read-event.ts';
+import { type EventFile, readEventFiles } from './events/read-event.ts';
+import { type OrgView, previewEvents, refusalRow, type TopicPreview, viewOrg } from './preflight.ts';
 import { formatSummary, prepareOutDir, runLocal } from './runtime/run.ts';
 import { parseCliArgs, UsageError } from './usage-error.ts';
 
@@ -18,6 +20,9 @@ Options:
   --config <file>        sink configuration (JSON or YAML)     required
   --credentials <file>   Salesforce credentials JSON            required
   --out <dir>            where outcomes.jsonl goes               default: .sfsink/replay
+  --dry-run              write nothing: decode, resolve, shape and plan against the org's describes
+                         and print per topic the operations, calls and bulk jobs it would make
+                         and every rejection
   --quiet                no outcome lines, only the summary
   --json                 only the summary, as JSON
   -h, --help
@@ -57,6 +62,7 @@ export async function replay(args: string[]): Promise<number> {
       out: { type: 'string', default: '.sfsink/replay' },
       quiet: { type: 'boolean' },
       json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -71,6 +77,7 @@ export async function replay(args: string[]): Promise<number> {
   const config = loadConfigFile(values.config);
   const credentials = readCredentialsFile(values.credentials);
   const eventFiles = readEventFiles(positionals);
+  if (values['dry-run']) return dryRun(config, credentials, eventFiles, values.json === true);
   prepareOutDir(values.out);
   try {
     const target = (await isEmulator(credentials.loginUrl)) ? 'emulator' : 'org';
@@ -94,4 +101,80 @@ export async function replay(args: string[]): Promise<number> {
   } catch (error) {
     throw orgProblem(error, values.credentials);
   }
+}
+
+/** `replay --dry-run`: what a replay would do, from the org's describes; writes nothing. */
+async function dryRun(
+  config: SinkConfig,
+  credentials: SalesforceCredentials,
+  eventFiles: readonly EventFile[],
+  json: boolean,
+): Promise<number> {
+  let view: OrgView;
+  try {
+    view = await viewOrg(config, credentials);
+  } catch (error) {
+    const refused = refusalRow(error);
+    if (refused) throw new UsageError(`Salesforce refuses the sink (${refused.detail}): ${refused.fix}`);
+    throw error;
+  }
+  const topics = previewEvents(
+    eventFiles.map((e) => e.event),
+    config,
+    view,
+  );
+  const problems = [...view.problems].map(([m, p]) => ({ topic: m.topic, sobject: m.sobject, ...p }));
+  if (json) {
+    const out = topics.map((t) => ({
+      ...t,
+      operations: Object.fromEntries(t.operations),
+      dropped: Object.fromEntries(t.dropped),
+      rejections: t.rejections.map(({ record, rejection }) => ({
+        partition: record.partition,
+        offset: record.offset,
+        code: rejection.code,
+        message: rejection.message,
+      })),
+    }));
+    process.stdout.write(
+      `${JSON.stringify({ dryRun: true, topics: out, mappingProblems: problems }, null, 2)}\n`,
+    );
+  } else process.stdout.write(`${formatDryRun(credentials.loginUrl, topics, problems)}\n`);
+  return 0;
+}
+
+/**
+ * The dry run for the terminal: a row per topic, then every rejection and every mapping problem.
+ *
+ * @example
+ * formatDryRun('https://acme.my.salesforce.com', topics, []);
+ */
+export function formatDryRun(
+  url: string,
+  topics: readonly TopicPreview[],
+  problems: readonly { topic: string; sobject: string; code: string; message: string }[],
+): string {
+  const header = `${'topic'.padEnd(28)} ${'records'.padStart(7)} ${'written'.padStart(7)} ${'calls'.padStart(6)} ${'bulk jobs'.padStart(9)} ${'rejected'.padStart(8)}  operations`;
+  const lines = [`dry run against ${url}: nothing was written`, '', header];
+  for (const t of topics) {
+    const written = [...t.operations.values()].reduce((a, b) => a + b, 0);
+    const ops = [...t.operations].map(([op, n]) => `${op} ${n}`).join(', ') || '-';
+    const name = t.topic.length > 28 ? `${t.topic.slice(0, 27)}…` : t.topic;
+    lines.push(
+      `${name.padEnd(28)} ${String(t.records).padStart(7)} ${String(written).padStart(7)} ${String(t.calls).padStart(6)} ${String(t.bulkJobs).padStart(9)} ${String(t.rejections.length).padStart(8)}  ${ops}`,
+    );
+  }
+  const rejections = topics.flatMap((t) => t.rejections);
+  if (rejections.length > 0) {
+    lines.push('', 'rejections:');
+    for (const { record, rejection } of rejections)
+      lines.push(
+        `  ${record.topic} partition ${record.partition} offset ${record.offset}: ${rejection.code}: ${rejection.message}`,
+      );
+  }
+  if (problems.length > 0) {
+    lines.push('', 'mappings that cannot work with the org (their records would fail at once):');
+    for (const p of problems) lines.push(`  ${p.topic} → ${p.sobject}: ${p.code}: ${p.message}`);
+  }
+  return lines.join('\n');
 }

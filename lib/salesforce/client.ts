@@ -16,12 +16,13 @@ import {
   DEFAULT_DESCRIBE_TTL_MS,
   type DescribeCache,
 } from './describe.ts';
+import { UnexpectedResponseError } from './errors.ts';
 import { resolveExternalIds } from './external-ids.ts';
 import { createFetchSend, createJsforceSend, proxySecrets, type Send, type SendStreamed } from './http.ts';
 import { createRedactor, type SalesforceLogger, safeLogger } from './redact.ts';
 import { DEFAULT_BACKOFF } from './retry.ts';
 import { runStage } from './stage.ts';
-import type { SalesforceClient, SalesforceCredentials } from './types.ts';
+import type { OrgLimits, SalesforceClient, SalesforceCredentials } from './types.ts';
 
 /** Per-credentials state kept across invocations: sessions, describes, refused fields. */
 export interface ClientCache {
@@ -200,7 +201,34 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
       return (await resolve(sobject, externalIdField, values, context)).ids;
     },
     bulk: createBulkJobs({ api, logger }),
+    async limits(context) {
+      const response = await api.call(
+        { method: 'GET', path: '/limits', idempotent: true, what: 'the org limits' },
+        context,
+      );
+      return limitsOf(response.body);
+    },
     apiUsage: api.apiUsage,
     callCount: api.callCount,
   };
+}
+
+/** Reads `/limits`' allowances the sink spends. */
+function limitsOf(body: string): OrgLimits {
+  let raw: Record<string, { Max?: unknown; Remaining?: unknown } | undefined>;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new UnexpectedResponseError('the org limits', 'the body is not JSON');
+  }
+  const quota = (name: string) => {
+    const entry = raw[name];
+    return entry && typeof entry.Max === 'number' && typeof entry.Remaining === 'number'
+      ? { max: entry.Max, remaining: entry.Remaining }
+      : undefined;
+  };
+  const api = quota('DailyApiRequests');
+  if (!api) throw new UnexpectedResponseError('the org limits', 'no DailyApiRequests');
+  const bulk = quota('DailyBulkApiBatches');
+  return { dailyApiRequests: api, ...(bulk ? { dailyBulkApiBatches: bulk } : {}) };
 }

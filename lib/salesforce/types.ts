@@ -107,6 +107,14 @@ export interface ApiUsage {
   max: number;
 }
 
+/** What `/limits` says of the allowances the sink spends. */
+export interface OrgLimits {
+  /** The rolling 24-hour API request allowance. */
+  dailyApiRequests: { max: number; remaining: number };
+  /** Bulk API batches left today (Bulk API 2.0 counts one per 10,000 records of a job). */
+  dailyBulkApiBatches?: { max: number; remaining: number };
+}
+
 export interface SalesforceClient {
   /** Describe-based schema, cached per sObject across invocations (TTL, If-Modified-Since). */
   schemaOf(sobject: string, context: CallContext): Promise<SObjectSchema>;
@@ -129,6 +137,8 @@ export interface SalesforceClient {
     context: CallContext,
   ): Promise<Map<string, string>>;
   bulk: BulkJobs;
+  /** The org's limits (`GET /limits`): read-only, one API call. */
+  limits(context: CallContext): Promise<OrgLimits>;
   /** The latest `Sforce-Limit-Info` reading, if any call has been made. */
   apiUsage(): ApiUsage | undefined;
   /**

@@ -75,7 +75,7 @@ export interface Embedded {
   /** Delivers an event until the event source mapping would have committed it all. */
   deliver(
     event: LambdaKafkaEvent,
-    options?: InvokeOptions & { maxInvocations?: number },
+    options?: InvokeOptions & { maxInvocations?: number; stopWhenHeld?: boolean },
   ): Promise<DeliveryReport>;
   /**
    * Consumes an event as a stream, in batches of varying size per partition, as the event source
@@ -194,6 +194,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     deliver: (event, deliverOptions = {}) =>
       deliverUntilCommitted(event, (e) => invoke(e, deliverOptions), {
         maxInvocations: deliverOptions.maxInvocations ?? 200,
+        stopWhenHeld: deliverOptions.stopWhenHeld ?? false,
         // A partition waiting for its bulk job gets it back after a pause, as the event source would.
         onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
       }),

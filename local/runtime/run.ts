@@ -64,6 +64,19 @@ export interface SalesforceTarget {
 export { eventFilesOf };
 
 /**
+ * Salesforce refused the sink for a reason of the whole org (credentials, limits, outages): the CLI
+ * stops with one line saying what and what to do (exit 2), and no record got a `failed` outcome.
+ */
+export class OrgRefusalError extends UsageError {
+  override name = 'OrgRefusalError';
+  readonly reason: string;
+  constructor(held: { reason: string; message: string }) {
+    super(`Salesforce refuses the sink (${held.reason}), so nothing was written or failed: ${held.message}`);
+    this.reason = held.reason;
+  }
+}
+
+/**
  * Makes the folder outcomes go to; one that cannot be made is the user's to fix (`--out`).
  *
  * @example
@@ -122,7 +135,14 @@ export async function runLocal(options: RunOptions): Promise<{ summary: RunSumma
       after: () => {
         progress(`  ${embedded.outcomes.outcomes.length} outcomes so far`, true);
       },
+      stopWhenHeld: true,
     });
+    if (report.held) {
+      // Waiting would not help here: someone has to act. Nothing failed, nothing is left running.
+      await embedded.close();
+      await sqs?.close();
+      throw new OrgRefusalError(report.held);
+    }
     invocations += report.invocations;
     uncommitted += report.uncommitted;
   }

@@ -5,6 +5,8 @@ import type { LambdaKafkaEvent, LambdaKafkaRecord } from '../../lib/decode/index
 
 export interface HandlerAnswer {
   batchItemFailures?: { itemIdentifier: { partition: string; offset: number } }[];
+  /** The sink's answer when an org-wide condition held the batch (nothing failed for it). */
+  held?: { reason: string; message: string };
 }
 
 export interface DeliveryReport {
@@ -13,6 +15,8 @@ export interface DeliveryReport {
   crashes: number;
   /** Records still uncommitted when the attempts ran out (0 when all were committed). */
   uncommitted: number;
+  /** Why delivery stopped early: an org-wide condition held the batch (with `stopWhenHeld`). */
+  held?: { reason: string; message: string };
 }
 
 /** The part of an event that a partial-batch response asks for again. */
@@ -43,23 +47,34 @@ export function redeliveryOf(event: LambdaKafkaEvent, answer: HandlerAnswer): La
 export async function deliverUntilCommitted(
   event: LambdaKafkaEvent,
   handler: (event: LambdaKafkaEvent) => Promise<HandlerAnswer>,
-  options: { maxInvocations?: number; onRetry?: (attempt: number) => Promise<void> } = {},
+  options: {
+    maxInvocations?: number;
+    onRetry?: (attempt: number) => Promise<void>;
+    /** Stop at the first answer an org-wide condition held (the CLI reports it instead of retrying). */
+    stopWhenHeld?: boolean;
+  } = {},
 ): Promise<DeliveryReport> {
   const max = options.maxInvocations ?? 50;
   let pending: LambdaKafkaEvent | undefined = event;
   let invocations = 0;
   let crashes = 0;
+  let held: DeliveryReport['held'];
   while (pending && invocations < max) {
     if (invocations > 0) await options.onRetry?.(invocations);
     invocations++;
     try {
-      pending = redeliveryOf(pending, await handler(pending));
+      const answer = await handler(pending);
+      pending = redeliveryOf(pending, answer);
+      if (answer.held && options.stopWhenHeld) {
+        held = answer.held;
+        break;
+      }
     } catch {
       crashes++;
     }
   }
   const uncommitted = pending ? Object.values(pending.records).reduce((n, list) => n + list.length, 0) : 0;
-  return { invocations, crashes, uncommitted };
+  return { invocations, crashes, uncommitted, ...(held ? { held } : {}) };
 }
 
 /**

@@ -103,7 +103,11 @@ afterAll(async () => {
 });
 
 /** Runs the bundled handler once in a fresh process and returns the EMF documents it printed. */
-async function invokeBundle(environment: Record<string, string>): Promise<Emf[]> {
+async function invokeBundle(
+  environment: Record<string, string>,
+  secretServer = secrets,
+  remainingMs = 300_000,
+): Promise<Emf[]> {
   const event = mskEvent([
     { topic: 'leads', partition: 0, offset: 0, key: 'a', value: { LastName: 'Ok', Company: 'C' } },
     // Salesforce refuses it (LastName is required): a failed outcome.
@@ -113,7 +117,7 @@ async function invokeBundle(environment: Record<string, string>): Promise<Emf[]>
   ]);
   const script = `
     const { handler } = await import(${JSON.stringify(bundle)});
-    const context = { functionName: 'sink', awsRequestId: 'r1', getRemainingTimeInMillis: () => 300000 };
+    const context = { functionName: 'sink', awsRequestId: 'r1', getRemainingTimeInMillis: () => ${remainingMs} };
     await handler(${JSON.stringify(event)}, context);
     process.exit(0);`;
   // Not spawnSync: the emulator and the stand-ins answer from this process's event loop.
@@ -125,7 +129,7 @@ async function invokeBundle(environment: Record<string, string>): Promise<Emf[]>
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secrets.address() as AddressInfo).port}`,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretServer.address() as AddressInfo).port}`,
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       SFSINK_TABLE: dynamo.table,
@@ -172,12 +176,11 @@ describe('metrics and alarms', () => {
         METRIC.recordsFailed,
         METRIC.recordsRejected,
         METRIC.salesforceApiUsagePercent,
+        METRIC.salesforceUnavailable,
+        METRIC.mappingInvalid,
       ].sort(),
     );
-
-    const emf = await invokeBundle(environment);
-    // The poller emits BulkJobsFailed (same module of names, same service variable); the sink the rest.
-    for (const alarm of alarms.filter((a) => a.name !== METRIC.bulkJobsFailed)) {
+    const expectWatched = (emf: Emf[], alarm: (typeof alarms)[number]) => {
       const matching = emf.filter((doc) =>
         doc._aws.CloudWatchMetrics.some(
           (m) =>
@@ -194,7 +197,49 @@ describe('metrics and alarms', () => {
       for (const doc of matching) {
         for (const d of alarm.dimensions) expect(doc[d.Name]).toBe(d.Value);
       }
+    };
+    const alarmOf = (name: string) => alarms.find((a) => a.name === name)!;
+
+    const emf = await invokeBundle(environment);
+    // The poller emits BulkJobsFailed (same module of names, same service variable); the sink the rest.
+    // SalesforceUnavailable and MappingInvalid need their conditions: checked below.
+    const conditional: string[] = [
+      METRIC.bulkJobsFailed,
+      METRIC.salesforceUnavailable,
+      METRIC.mappingInvalid,
+    ];
+    for (const alarm of alarms.filter((a) => !conditional.includes(a.name))) expectWatched(emf, alarm);
+
+    // The stack's placeholder secret holds the stream: SalesforceUnavailable, by reason too.
+    const placeholder = await secretsStandIn(
+      JSON.stringify({
+        authType: 'client_credentials',
+        loginUrl: 'https://REPLACE-ME.my.salesforce.com',
+        clientId: 'REPLACE_ME',
+        clientSecret: 'REPLACE_ME',
+      }),
+    );
+    try {
+      // With 20 s left there is no time to wait for the next try: the batch is handed back at once.
+      const held = await invokeBundle(environment, placeholder, 20_000);
+      expectWatched(held, alarmOf(METRIC.salesforceUnavailable));
+      expect(held).toContainEqual(
+        expect.objectContaining({ reason: 'CREDENTIALS_NOT_SET', [METRIC.salesforceUnavailable]: 1 }),
+      );
+    } finally {
+      placeholder.close();
     }
+    // A mapping to an sObject the org lacks fails its records at once: MappingInvalid.
+    const config = JSON.parse(environment.SFSINK_CONFIG!) as { mappings: { sobject: string }[] };
+    config.mappings[0]!.sobject = 'Leed';
+    // Another consumer group: the records this test delivered above are finished for the first one.
+    const invalid = {
+      ...environment,
+      SFSINK_CONFIG: JSON.stringify(config),
+      SFSINK_CONSUMER_GROUP: 'invalid',
+    };
+    expectWatched(await invokeBundle(invalid), alarmOf(METRIC.mappingInvalid));
+
     // The failing and the rejected record were counted where the alarms look.
     for (const name of [METRIC.recordsFailed, METRIC.recordsRejected]) {
       expect(emf.filter((doc) => doc.sobject === undefined && doc[name] !== undefined)).toContainEqual(
