@@ -24,9 +24,21 @@ export interface KafkaRecord extends Coordinates {
   value: Buffer | null;
 }
 
-/** A JSON object value: sObject fields plus PushTopic metadata (`_EventType`, `_ObjectType`). */
+/**
+ * A JSON number a double cannot hold exactly (beyond 2^53, more than 15 significant digits, out of the
+ * double range), kept as its source text: a `JSON.rawJSON` value, which `JSON.stringify` writes
+ * verbatim. See lib/decode/exact-number.ts.
+ */
+export interface ExactNumber {
+  readonly rawJSON: string;
+}
+
+/**
+ * A JSON object value: sObject fields plus PushTopic metadata (`_EventType`, `_ObjectType`). Decoded
+ * values are built on null-prototype objects, so `__proto__` and `constructor` are plain keys.
+ */
 export type JsonObject = { [field: string]: JsonValue };
-export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+export type JsonValue = string | number | boolean | null | ExactNumber | JsonValue[] | JsonObject;
 
 /** A record whose value decoded to a JSON object. */
 export interface DecodedRecord extends Omit<KafkaRecord, 'value'> {
@@ -42,10 +54,39 @@ export type RejectionCode =
   | 'MISSING_ID'
   | 'MISSING_EXTERNAL_ID'
   | 'UNKNOWN_EVENT_TYPE'
+  | 'MALFORMED_ID'
   | 'INVALID_FIELD_NAME'
+  | 'DUPLICATE_FIELD'
   | 'UNKNOWN_FIELD'
   | 'INVALID_FIELD_VALUE'
+  | 'STRING_TOO_LONG'
+  | 'NUMBER_OUTSIDE_VALID_RANGE'
   | 'VALUE_NOT_ENCODABLE';
+
+/**
+ * Every rejection code, in the order the README lists them (a test compares the two).
+ *
+ * @example
+ * REJECTION_CODES.includes(outcome.errors[0].code);
+ */
+export const REJECTION_CODES: readonly RejectionCode[] = [
+  'INVALID_JSON',
+  'NOT_AN_OBJECT',
+  'EMPTY_VALUE',
+  'UNMAPPED_TOPIC',
+  'OBJECT_TYPE_MISMATCH',
+  'MISSING_ID',
+  'MISSING_EXTERNAL_ID',
+  'UNKNOWN_EVENT_TYPE',
+  'MALFORMED_ID',
+  'INVALID_FIELD_NAME',
+  'DUPLICATE_FIELD',
+  'UNKNOWN_FIELD',
+  'INVALID_FIELD_VALUE',
+  'STRING_TOO_LONG',
+  'NUMBER_OUTSIDE_VALID_RANGE',
+  'VALUE_NOT_ENCODABLE',
+];
 
 /** Bad input: the record can never be written as it is, so it is reported and skipped. */
 export interface Rejection {
