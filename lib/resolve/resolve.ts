@@ -82,7 +82,10 @@ function fieldValue(value: DecodedRecord['value'], field: string): JsonValue | u
   for (const key in value) {
     if (key.length !== field.length || key.toLowerCase() !== lower) continue;
     if (found === undefined) found = key;
-    else if (JSON.stringify(value[key]) !== JSON.stringify(value[found])) (others ??= [found]).push(key);
+    else if (JSON.stringify(value[key]) !== JSON.stringify(value[found])) {
+      others ??= [found];
+      others.push(key);
+    }
   }
   if (others) return new Ambiguous(others);
   return found === undefined ? undefined : value[found];

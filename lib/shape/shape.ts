@@ -66,11 +66,7 @@ function writable(field: FieldDescribe, operation: Operation): boolean {
 }
 
 /** Value problems by rejection code, the first one decides the record's code. */
-const VALUE_CODES: RejectionCode[] = [
-  'INVALID_FIELD_VALUE',
-  'NUMBER_OUTSIDE_VALID_RANGE',
-  'STRING_TOO_LONG',
-];
+const VALUE_CODES: RejectionCode[] = ['INVALID_FIELD_VALUE', 'NUMBER_OUTSIDE_VALID_RANGE', 'STRING_TOO_LONG'];
 
 /**
  * Shapes a resolved record for its operation: drops metadata, ignored, compound and (given a schema)

@@ -4,12 +4,7 @@
 // over its precision) costs a call. Both are caught here, before any call, and nothing is changed
 // silently: a value is converted only where the conversion is exact (epoch numbers to ISO-8601 within
 // Salesforce's years 1700–4000, numeric strings to numbers, scalars to text).
-import {
-  type Decimal,
-  exactOrNumber,
-  isExactNumber,
-  numberDecimal,
-} from '../decode/exact-number.ts';
+import { type Decimal, exactOrNumber, isExactNumber, numberDecimal } from '../decode/exact-number.ts';
 import type { ExactNumber, JsonValue, RejectionCode } from '../records.ts';
 import type { FieldDescribe } from './sobject-schema.ts';
 
@@ -133,7 +128,9 @@ function checkNumber(
   const scale = field.scale ?? 0;
   // Salesforce refuses digits before the point beyond precision − scale; extra decimals it keeps.
   if (precision > 0 && whole > precision - scale) {
-    return outside(`${precision - scale} digit(s) before the decimal point (precision ${precision}, scale ${scale})`);
+    return outside(
+      `${precision - scale} digit(s) before the decimal point (precision ${precision}, scale ${scale})`,
+    );
   }
   if (!Number.isFinite(Number(isExactNumber(number) ? number.rawJSON : number))) {
     return outside('numbers a double can hold');

@@ -25,7 +25,7 @@
 import { advance, type Entry, isFinished, type StoredResult } from '../checkpoint/checkpoint.ts';
 import { decodeValue, type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
 import { type Outcome, type OutcomeError, rejectedOutcome } from '../outcomes/outcome.ts';
-import { shapeResolved } from '../pipeline.ts';
+import { shapeResolved, sobjectsWithUnknownFields } from '../pipeline.ts';
 import { planWrites } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
@@ -88,19 +88,28 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     const mapping = deps.mappings.get(r.topic);
     if (mapping) sobjects.add(mapping.sobject);
   }
-  await Promise.all(
-    [...sobjects].map(async (sobject) => {
-      try {
-        schemas.set(
-          sobject,
-          await deps.salesforce.schemaOf(sobject, { deadline: deps.deadline - RESERVE_MS }),
-        );
-      } catch (error) {
-        describeFailures.set(sobject, errorOf(error, 'DESCRIBE_FAILED'));
-      }
-    }),
-  );
-  const items: Item[] = pending.map((record) => {
+  /** Describes the sObjects; true when any schema changed. */
+  const describe = async (names: Iterable<string>, options?: { refresh: boolean }) => {
+    let changed = false;
+    await Promise.all(
+      [...names].map(async (sobject) => {
+        try {
+          const schema = await deps.salesforce.schemaOf(
+            sobject,
+            { deadline: deps.deadline - RESERVE_MS },
+            options,
+          );
+          changed ||= schemas.get(sobject) !== schema;
+          schemas.set(sobject, schema);
+        } catch (error) {
+          describeFailures.set(sobject, errorOf(error, 'DESCRIBE_FAILED'));
+        }
+      }),
+    );
+    return changed;
+  };
+  await describe(sobjects);
+  const prepareItem = (record: KafkaRecord): Item => {
     const partition = partitionId(record);
     const entry = checkpointOf(partition).entries.get(record.offset);
     const decoded = decodeValue(record);
@@ -115,7 +124,14 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
       entry,
       prepared: shapeResolved(resolved, schemas.get(resolved.mapping.sobject)),
     };
-  });
+  };
+  let items: Item[] = pending.map(prepareItem);
+  // Schema drift: a field the cached describe lacks gets one fresh describe before its record is rejected.
+  const drifted = sobjectsWithUnknownFields(
+    items.map((i) => i.prepared),
+    deps.mappings,
+  );
+  if (drifted.length > 0 && (await describe(drifted, { refresh: true }))) items = pending.map(prepareItem);
 
   // 2. Sort the rest. Records a describe failure blocks are retried later, like any retryable failure.
   const immediate: Outcome[] = [];

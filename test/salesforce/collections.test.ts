@@ -189,7 +189,7 @@ describe('fields', () => {
     expect(Object.keys(insert!.fields).sort()).toEqual(['Company', 'CustomId__c', 'IsConverted', 'LastName']);
   });
 
-  test('a field Salesforce refuses with INVALID_FIELD_FOR_INSERT_UPDATE is dropped, the retry succeeds, and later writes leave it out', async () => {
+  test('a field Salesforce refuses with INVALID_FIELD_FOR_INSERT_UPDATE is dropped from that write, the retry succeeds, and the outcome names it', async () => {
     const [id] = emu.org
       .apply('insert', 'Lead', [{ LastName: 'Doe', Company: 'Acme' }], { allOrNone: false, source: 'json' })
       .map((r) => r.id!);
@@ -203,16 +203,35 @@ describe('fields', () => {
     const [result] = await client.writeUnit(first, deadlineIn());
 
     expect(result).toMatchObject({ status: 'succeeded', salesforceId: id, attempts: 2 });
+    expect(result!.errors).toEqual([
+      expect.objectContaining({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['IsConverted'] }),
+    ]);
     expect(emu.org.get(id!)!.fields.Title).toBe('CEO');
     expect(callsOf(emu, 'collections')).toHaveLength(2);
+  });
 
-    const second = units([{ Id: id!, Title: 'CTO', IsConverted: true }], {
-      sobject: 'Lead',
-      operation: 'update',
-    })[0]!;
-    const [again] = await client.writeUnit(second, deadlineIn());
-    expect(again).toMatchObject({ status: 'succeeded', attempts: 1 });
-    expect(callsOf(emu, 'collections')).toHaveLength(3);
+  test('a field refused once is left out of that write only: a createable, non-updateable field refused on an updating upsert is written by the next creating upsert', async () => {
+    emu.org.apply('insert', 'Lead', [{ LastName: 'Old', Company: 'Acme', CustomId__c: 'R-1' }], {
+      allOrNone: false,
+      source: 'json',
+    });
+    const { client } = testClient(emu);
+    const upsert = (customId: string) =>
+      units([{ CustomId__c: customId, LastName: 'Doe', Company: 'Acme', IsConverted: true }], {
+        sobject: 'Lead',
+        operation: 'upsert',
+        externalIdField: 'CustomId__c',
+      })[0]!;
+
+    const [updating] = await client.writeUnit(upsert('R-1'), deadlineIn());
+    const [creating] = await client.writeUnit(upsert('R-2'), deadlineIn());
+
+    expect(updating).toMatchObject({ status: 'succeeded', created: false, attempts: 2 });
+    expect(updating!.errors.map((e) => [e.code, e.fields])).toEqual([
+      ['INVALID_FIELD_FOR_INSERT_UPDATE', ['IsConverted']],
+    ]);
+    expect(creating).toMatchObject({ status: 'succeeded', created: true, attempts: 1, errors: [] });
+    expect(emu.org.findBy('Lead', 'CustomId__c', 'R-2')[0]!.fields.IsConverted).toBe(true);
   });
 
   test('for inserts only the refused records are resent, so nothing is written twice', async () => {
