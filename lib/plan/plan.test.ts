@@ -159,3 +159,21 @@ describe('planWrites', () => {
     );
   });
 });
+
+describe('ordering keys', () => {
+  it('15- and 18-character forms of one Id (in any letter case) are one key: two updates never share a unit', () => {
+    const forms = ['00Q7R00001lsWLi', '00Q7R00001lsWLiUAM', '00q7r00001lswliuam'];
+    const records = forms.map((id) => rec(id, 'update'));
+    const plan = planWrites(records, { bulkUnitSize: 10_000 });
+    expect(plan.stages.map((s) => s.map((u) => u.records.map((r) => r.address!.value)))).toEqual(
+      forms.map((id) => [[id]]),
+    );
+  });
+
+  it('15-character Ids that differ only in case are two records', () => {
+    const plan = planWrites([rec('00Q7R00001lsWLi', 'update'), rec('00Q7R00001LSWLI', 'update')], {
+      bulkUnitSize: 10_000,
+    });
+    expect(plan.stages).toHaveLength(1);
+  });
+});

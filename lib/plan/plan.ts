@@ -17,6 +17,7 @@
 //    alone gives ⌈n/size⌉ units per group whenever keys do not repeat; deferral recovers the common
 //    case where a few keys repeat (e.g. two updates of one record among hundreds).
 import type { Mode, Operation } from '../config/index.ts';
+import { canonicalId } from '../resolve/salesforce-id.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 
 export interface UnitGroup {
@@ -66,11 +67,17 @@ function groupOf(record: ShapedRecord): UnitGroup {
   return group;
 }
 
-/** The ordering key: one source record of one sObject. Field names and sObjects are case-insensitive. */
+/**
+ * The ordering key: one source record of one sObject. Field names and sObjects are case-insensitive.
+ * An Id counts in its 18-character form: `00Q…lsWLi` and `00Q…lsWLiUAM` are one record (and lower-casing
+ * the 18-character form loses nothing, its suffix encodes the case).
+ */
 function orderingKey(record: ShapedRecord): string | undefined {
-  if (record.recordKey === undefined) return undefined;
+  const key = record.recordKey;
+  if (key === undefined) return undefined;
+  const id = key.startsWith('Id=') ? canonicalId(key.slice(3)) : undefined;
   // Salesforce matches external id values case-insensitively: so do the keys.
-  return `${record.mapping.sobject.toLowerCase()}\u0000${record.recordKey.toLowerCase()}`;
+  return `${record.mapping.sobject.toLowerCase()}\u0000${id === undefined ? key.toLowerCase() : `id=${id.toLowerCase()}`}`;
 }
 
 interface Placed {

@@ -150,14 +150,9 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
   const rawExt = ext ? fieldValue(record.value, ext) : undefined;
   if (rawExt instanceof Ambiguous) return ambiguity(record, rawExt);
   const extValue = scalarText(rawExt);
-  // 15- and 18-character Ids name one record: the ordering key uses the 18-character form.
   const canonical = id === undefined ? undefined : canonicalId(id);
   const recordKey =
-    ext && extValue !== undefined
-      ? `${ext}=${extValue}`
-      : id !== undefined
-        ? `Id=${canonical ?? id}`
-        : undefined;
+    ext && extValue !== undefined ? `${ext}=${extValue}` : id !== undefined ? `Id=${id}` : undefined;
   const base = { ...record, mapping, operation, ...(recordKey ? { recordKey } : {}) };
 
   if (operation === 'insert') return base;

@@ -106,6 +106,12 @@ function checkNumber(
   if (number === undefined) {
     return invalid(`${field.name} (${field.type}) got a ${kind(value)} that is not a decimal number`);
   }
+  if (typeof number === 'number' && !Number.isFinite(number)) {
+    return new ValueProblem(
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      `${field.name} (${field.type}) got a number beyond any range`,
+    );
+  }
   const decimal = numberDecimal(number);
   const whole = Math.max(0, decimal.exponent);
   const fraction = decimal.digits.length > decimal.exponent;
