@@ -147,8 +147,16 @@ describe('bad values never block, never change silently, never take good records
       payload: { CustomId__c: customId, LastName: 'Doe', Company: 'Acme', AnnualRevenue: bytes },
     });
     const batch = records([
-      { topic: LEADS, partition: 0, value: '{"CustomId__c":9007199254740993,"LastName":"A","Company":"Acme"}' },
-      { topic: LEADS, partition: 1, value: '{"CustomId__c":9007199254740992,"LastName":"B","Company":"Acme"}' },
+      {
+        topic: LEADS,
+        partition: 0,
+        value: '{"CustomId__c":9007199254740993,"LastName":"A","Company":"Acme"}',
+      },
+      {
+        topic: LEADS,
+        partition: 1,
+        value: '{"CustomId__c":9007199254740992,"LastName":"B","Company":"Acme"}',
+      },
       { topic: LEADS, partition: 2, value: envelope('D-1') },
       { topic: LEADS_BULK, partition: 0, value: envelope('D-2') },
     ]);
