@@ -45,31 +45,14 @@ export interface DecodedRecord extends Omit<KafkaRecord, 'value'> {
   value: JsonObject;
 }
 
-export type RejectionCode =
-  | 'INVALID_JSON'
-  | 'NOT_AN_OBJECT'
-  | 'EMPTY_VALUE'
-  | 'UNMAPPED_TOPIC'
-  | 'OBJECT_TYPE_MISMATCH'
-  | 'MISSING_ID'
-  | 'MISSING_EXTERNAL_ID'
-  | 'UNKNOWN_EVENT_TYPE'
-  | 'MALFORMED_ID'
-  | 'INVALID_FIELD_NAME'
-  | 'DUPLICATE_FIELD'
-  | 'UNKNOWN_FIELD'
-  | 'INVALID_FIELD_VALUE'
-  | 'STRING_TOO_LONG'
-  | 'NUMBER_OUTSIDE_VALID_RANGE'
-  | 'VALUE_NOT_ENCODABLE';
-
 /**
- * Every rejection code, in the order the README lists them (a test compares the two).
+ * Every rejection code the pipeline can give, in the order the README lists them (a test compares the
+ * two); `RejectionCode` is derived from it, so no stage can give a code missing here.
  *
  * @example
- * REJECTION_CODES.includes(outcome.errors[0].code);
+ * REJECTION_CODES.includes(outcome.errors[0].code as RejectionCode);
  */
-export const REJECTION_CODES: readonly RejectionCode[] = [
+export const REJECTION_CODES = [
   'INVALID_JSON',
   'NOT_AN_OBJECT',
   'EMPTY_VALUE',
@@ -86,7 +69,9 @@ export const REJECTION_CODES: readonly RejectionCode[] = [
   'STRING_TOO_LONG',
   'NUMBER_OUTSIDE_VALID_RANGE',
   'VALUE_NOT_ENCODABLE',
-];
+] as const;
+
+export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 /** Bad input: the record can never be written as it is, so it is reported and skipped. */
 export interface Rejection {
