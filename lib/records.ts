@@ -35,9 +35,45 @@ export interface ExactNumber {
 
 /**
  * A JSON object value: sObject fields plus PushTopic metadata (`_EventType`, `_ObjectType`). Decoded
- * values are built on null-prototype objects, so `__proto__` and `constructor` are plain keys.
+ * values are built on null-prototype objects (see `fieldObject`), so `__proto__` and `constructor` are
+ * plain keys.
  */
 export type JsonObject = { [field: string]: JsonValue };
+
+/**
+ * The prototype of record objects: an empty object with a null prototype, frozen. Objects made on it
+ * inherit nothing (no `__proto__` accessor, no `constructor`, immune to a polluted `Object.prototype`),
+ * yet stay in V8's fast mode, where `Object.create(null)` objects fall back to slow dictionaries.
+ */
+const NO_PROTOTYPE = Object.freeze(Object.create(null) as object);
+const RecordObject = function RecordObject() {} as unknown as new () => JsonObject;
+(RecordObject as unknown as { prototype: object }).prototype = NO_PROTOTYPE;
+
+/**
+ * An empty record object (see NO_PROTOTYPE): `obj.__proto__ = x` sets an own key, as JSON.parse does.
+ *
+ * @example
+ * const fields = fieldObject(); fields.__proto__ = 1; Object.keys(fields); // ['__proto__']
+ */
+export function fieldObject(): JsonObject {
+  return new RecordObject();
+}
+
+/**
+ * Makes a parsed JSON object a record object in place: its own keys stay, nothing is inherited.
+ *
+ * @example
+ * asFieldObject(JSON.parse(text)).constructor; // undefined
+ */
+export function asFieldObject(value: object): JsonObject {
+  return Object.setPrototypeOf(value, NO_PROTOTYPE) as JsonObject;
+}
+
+/** Whether an object inherits nothing (a record object, or a null-prototype object). */
+export function inheritsNothing(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === NO_PROTOTYPE;
+}
 export type JsonValue = string | number | boolean | null | ExactNumber | JsonValue[] | JsonObject;
 
 /** A record whose value decoded to a JSON object. */

@@ -3,7 +3,7 @@
 // as base64 big-endian bytes); Salesforce wants ISO-8601 dates and plain numbers. Decimals keep their
 // exact digits (an exact number when a double cannot hold them); dates outside Salesforce's years
 // 1700–4000 are refused rather than sent. Converted structs and maps are null-prototype objects.
-import type { JsonObject, JsonValue } from '../records.ts';
+import { fieldObject, type JsonObject, type JsonValue } from '../records.ts';
 import { exactOrNumber, isExactNumber } from './exact-number.ts';
 
 interface ConnectSchema {
@@ -85,7 +85,6 @@ function integerOf(value: JsonValue, path: string, what: string): number {
   throw new LogicalTypeError(`${path} is a ${what} but not an integer`, path);
 }
 
-const nullObject = (): JsonObject => Object.create(null) as JsonObject;
 const isPlainObject = (value: JsonValue): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !isExactNumber(value);
 
@@ -114,7 +113,7 @@ function convert(schema: ConnectSchema, value: JsonValue, path: string): JsonVal
       return decimal(value, Number(schema.parameters?.scale ?? 0), path);
   }
   if (schema.type === 'struct' && schema.fields && isPlainObject(value)) {
-    const out = nullObject();
+    const out = fieldObject();
     const typed = new Map(schema.fields.map((f) => [f.field, f]));
     for (const [name, fieldValue] of Object.entries(value)) {
       const fieldSchema = typed.get(name);
@@ -126,7 +125,7 @@ function convert(schema: ConnectSchema, value: JsonValue, path: string): JsonVal
     return value.map((item, i) => convert(schema.items!, item, `${path}[${i}]`));
   }
   if (schema.type === 'map' && schema.values && isPlainObject(value)) {
-    const out = nullObject();
+    const out = fieldObject();
     for (const [k, v] of Object.entries(value)) out[k] = convert(schema.values, v, `${path}.${k}`);
     return out;
   }

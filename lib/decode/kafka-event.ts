@@ -1,6 +1,6 @@
 // Lambda's Kafka event (MSK and self-managed Kafka share the shape) → records in delivery order.
-import type { DecodedRecord, JsonObject, KafkaHeader, KafkaRecord, Rejection } from '../records.ts';
-import { reject } from '../records.ts';
+import type { DecodedRecord, KafkaHeader, KafkaRecord, Rejection } from '../records.ts';
+import { asFieldObject, inheritsNothing, reject } from '../records.ts';
 import { isConnectEnvelope, LogicalTypeError, unwrapConnectEnvelope } from './connect-json.ts';
 import { isExactNumber, parseJsonExact } from './exact-number.ts';
 
@@ -138,9 +138,6 @@ export function decodeValue(record: KafkaRecord): DecodedRecord | Rejection {
     return reject(record, 'NOT_AN_OBJECT', `the value is ${got}, not a JSON object of sObject fields`);
   }
   const { topic, partition, offset, timestamp, key, headers } = record;
-  const value =
-    Object.getPrototypeOf(parsed) === null
-      ? (parsed as JsonObject)
-      : (Object.assign(Object.create(null), parsed) as JsonObject);
+  const value = inheritsNothing(parsed) ? (parsed as DecodedRecord['value']) : asFieldObject(parsed);
   return { topic, partition, offset, timestamp, key, headers, value };
 }

@@ -3,6 +3,7 @@ import type { Operation, SinkConfig, TopicMapping } from '../config/index.ts';
 import { isExactNumber } from '../decode/exact-number.ts';
 import type { DecodedRecord, JsonValue, Rejection } from '../records.ts';
 import { reject } from '../records.ts';
+import { fieldName } from './field-names.ts';
 import { canonicalId } from './salesforce-id.ts';
 
 /** How a record is found in the target org. */
@@ -71,24 +72,34 @@ class Ambiguous {
   }
 }
 
+type Found = JsonValue | undefined | Ambiguous;
+
 /**
- * Case-insensitive field lookup (Salesforce field names are case-insensitive), own keys only. Keys that
- * differ only in case and disagree are ambiguous: which one Salesforce would take is unknowable.
+ * Case-insensitive lookup of several fields in one pass over the record's own keys (Salesforce field
+ * names are case-insensitive). Keys that differ only in case and disagree are ambiguous: which one
+ * Salesforce would take is unknowable.
  */
-function fieldValue(value: DecodedRecord['value'], field: string): JsonValue | undefined | Ambiguous {
-  const lower = field.toLowerCase();
-  let found: string | undefined;
-  let others: string[] | undefined;
+function fieldValues(value: DecodedRecord['value'], fields: readonly string[]): Found[] {
+  const wanted = fields.map((f) => f.toLowerCase());
+  const keys: Array<string | undefined> = fields.map(() => undefined);
+  const others: Array<string[] | undefined> = fields.map(() => undefined);
   for (const key in value) {
-    if (key.length !== field.length || key.toLowerCase() !== lower) continue;
-    if (found === undefined) found = key;
-    else if (JSON.stringify(value[key]) !== JSON.stringify(value[found])) {
-      others ??= [found];
-      others.push(key);
+    const lower = fieldName(key).lower;
+    const i = wanted.indexOf(lower);
+    if (i === -1) continue;
+    const first = keys[i];
+    if (first === undefined) keys[i] = key;
+    else if (JSON.stringify(value[key]) !== JSON.stringify(value[first])) {
+      const list = others[i] ?? [first];
+      list.push(key);
+      others[i] = list;
     }
   }
-  if (others) return new Ambiguous(others);
-  return found === undefined ? undefined : value[found];
+  return keys.map((key, i) => {
+    const ambiguous = others[i];
+    if (ambiguous) return new Ambiguous(ambiguous);
+    return key === undefined ? undefined : value[key];
+  });
 }
 
 function ambiguity(record: DecodedRecord, ambiguous: Ambiguous): Rejection {
@@ -116,7 +127,13 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
       `topic "${record.topic}" has no mapping: add one to the configuration's mappings`,
     );
   }
-  const objectType = fieldValue(record.value, '_ObjectType');
+  const ext = mapping.externalIdField;
+  const [objectType, eventType, rawId, rawExt] = fieldValues(record.value, [
+    '_ObjectType',
+    '_EventType',
+    'Id',
+    ...(ext ? [ext] : []),
+  ]);
   if (objectType instanceof Ambiguous) return ambiguity(record, objectType);
   if (typeof objectType === 'string' && objectType.toLowerCase() !== mapping.sobject.toLowerCase()) {
     return reject(
@@ -128,7 +145,6 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
   }
 
   let operation: Operation = mapping.operation;
-  const eventType = fieldValue(record.value, '_EventType');
   if (eventType instanceof Ambiguous) return ambiguity(record, eventType);
   if (mapping.eventType === 'honour' && eventType !== undefined && eventType !== null) {
     const fromEvent = typeof eventType === 'string' ? operationForEvent(eventType, mapping) : undefined;
@@ -143,14 +159,10 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
     operation = fromEvent;
   }
 
-  const rawId = fieldValue(record.value, 'Id');
   if (rawId instanceof Ambiguous) return ambiguity(record, rawId);
   const id = scalarText(rawId);
-  const ext = mapping.externalIdField;
-  const rawExt = ext ? fieldValue(record.value, ext) : undefined;
   if (rawExt instanceof Ambiguous) return ambiguity(record, rawExt);
   const extValue = scalarText(rawExt);
-  const canonical = id === undefined ? undefined : canonicalId(id);
   const recordKey =
     ext && extValue !== undefined ? `${ext}=${extValue}` : id !== undefined ? `Id=${id}` : undefined;
   const base = { ...record, mapping, operation, ...(recordKey ? { recordKey } : {}) };
@@ -175,7 +187,7 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
     }
     return { ...base, address: { field: ext!, value: extValue } };
   }
-  if (id !== undefined && canonical === undefined) {
+  if (id !== undefined && canonicalId(id) === undefined) {
     return reject(
       record,
       'MALFORMED_ID',

@@ -15,7 +15,8 @@
 // - A whole request Salesforce refuses for its content (400 JSON_PARSER_ERROR or INVALID_FIELD: a value
 //   or field it cannot deserialize) is split in halves, each sent again, recursively, until the
 //   record(s) at fault are alone: only they fail, with Salesforce's error; the others are written. An
-//   INVALID_FIELD naming a field ("No such column") also drops that field from the cached describe.
+//   INVALID_FIELD naming a field ("No such column") needs no search: the records carrying that field
+//   fail, the rest go again in one call, and the field is dropped from the cached describe.
 //   allOrNone units are not split (a half would be written without the rest): the call fails whole.
 // - allOrNone units: Salesforce rolls the whole call back when any record fails, so a retry (for a
 //   lock or dropped fields) resends the whole unit; a final failure maps every record faithfully (the
@@ -297,7 +298,18 @@ export function createUnitWriter(
      */
     async function isolate(sent: Pending[], error: SalesforceClientError): Promise<void> {
       const column = error instanceof SalesforceApiError ? unknownColumn(error.message) : undefined;
-      if (column) options.forgetField?.(sobject, column);
+      if (column) {
+        options.forgetField?.(sobject, column);
+        // The org lacks the field: exactly the records that carry it are at fault.
+        const lower = column.toLowerCase();
+        const culprits = sent.filter((p) => Object.keys(p.fields).some((k) => k.toLowerCase() === lower));
+        if (culprits.length > 0) {
+          for (const p of culprits) fail(p, [callError(error)], false);
+          const rest = sent.filter((p) => !culprits.includes(p));
+          if (rest.length > 0) await writeAll(rest);
+          return;
+        }
+      }
       if (sent.length === 1) {
         fail(sent[0]!, [callError(error)], false);
         return;

@@ -2,7 +2,8 @@
 import { API_NAME, type Operation } from '../config/index.ts';
 import { isExactNumber } from '../decode/exact-number.ts';
 import type { JsonObject, JsonValue, Rejection, RejectionCode } from '../records.ts';
-import { reject } from '../records.ts';
+import { fieldObject, reject } from '../records.ts';
+import { fieldName } from '../resolve/field-names.ts';
 import { MAX_EXTERNAL_ID_LENGTH, type ResolvedRecord } from '../resolve/resolve.ts';
 import type { FieldDescribe, SObjectSchema } from './sobject-schema.ts';
 import { checkLength, checkValue, ValueProblem } from './values.ts';
@@ -17,21 +18,6 @@ export interface ShapedRecord extends ResolvedRecord {
 
 /** PushTopic metadata and REST decoration: never sObject fields. */
 const METADATA = new Set(['_eventtype', '_objecttype', 'attributes']);
-
-/**
- * Lower-cased form and validity of a field name. Field names repeat across every record of a topic,
- * so they are worked out once per process (bounded, in case a producer sends random names).
- */
-const names = new Map<string, { lower: string; valid: boolean }>();
-function nameOf(name: string): { lower: string; valid: boolean } {
-  let info = names.get(name);
-  if (!info) {
-    info = { lower: name.toLowerCase(), valid: API_NAME.test(name) };
-    if (names.size > 50_000) names.clear();
-    names.set(name, info);
-  }
-  return info;
-}
 
 const ignoredByMapping = new WeakMap<ResolvedRecord['mapping'], ReadonlySet<string>>();
 /** A mapping's ignored fields, lower-cased, worked out once per mapping. */
@@ -50,10 +36,13 @@ function isPlainObject(value: JsonValue): value is JsonObject {
 
 /** A nested `{ExternalIdField: value}` that sets a lookup by the parent's external id. */
 function asReference(value: JsonObject): [string, string | number] | undefined {
-  const entries = Object.entries(value);
-  if (entries.length !== 1) return undefined;
-  const [field, inner] = entries[0]!;
-  if (!API_NAME.test(field)) return undefined;
+  let field: string | undefined;
+  for (const key in value) {
+    if (field !== undefined) return undefined;
+    field = key;
+  }
+  if (field === undefined || !API_NAME.test(field)) return undefined;
+  const inner = value[field];
   if (typeof inner === 'string' || typeof inner === 'number') return [field, inner];
   // An external id beyond a double's digits is text to the lookup.
   return isExactNumber(inner) ? [field, inner.rawJSON] : undefined;
@@ -80,7 +69,7 @@ const VALUE_CODES: RejectionCode[] = ['INVALID_FIELD_VALUE', 'NUMBER_OUTSIDE_VAL
  */
 export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): ShapedRecord | Rejection {
   const { mapping, operation, address } = record;
-  const fields: JsonObject = Object.create(null);
+  const fields = fieldObject();
   const addressLower = address?.field.toLowerCase();
   const addressField = address ? schema?.fields.get(addressLower!) : undefined;
   // The addressing field comes first and is never filtered (describe says Id is not updateable, yet
@@ -99,29 +88,35 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
   const unknown: string[] = [];
   const problems: ValueProblem[] = [];
   const badFields: string[] = [];
-  const seen = new Map<string, string>();
+  /** Lower-cased names sent without a schema (with one, `fields` is keyed by describe names). */
+  let bare: Map<string, string> | undefined;
+  let ownAddressKey: string | undefined;
   const bad = (problem: ValueProblem, field: string) => {
     problems.push(problem);
     badFields.push(field);
   };
+  /** Sets a field to send; a second spelling of one field must carry the same value. */
+  const put = (name: string, key: string, sent: JsonValue) => {
+    if (name in fields) {
+      if (JSON.stringify(fields[name]) !== JSON.stringify(sent)) duplicates.push(key);
+      return;
+    }
+    fields[name] = sent;
+  };
 
   const value = record.value;
   for (const name in value) {
-    const { lower, valid } = nameOf(name);
+    const { lower, valid } = fieldName(name);
     if (METADATA.has(lower) || ignored.has(lower)) continue;
     if (!valid) {
       invalidNames.push(name);
       continue;
     }
     const fieldValue = value[name]!;
-    // Salesforce field names ignore case: two spellings of one field must agree.
-    const other = seen.get(lower);
-    if (other !== undefined) {
-      if (JSON.stringify(value[other]) !== JSON.stringify(fieldValue)) duplicates.push(other, name);
+    if (lower === addressLower) {
+      ownAddressKey ??= name;
       continue;
     }
-    seen.set(lower, name);
-    if (lower === addressLower) continue;
     if (lower === 'id') continue;
 
     if (isPlainObject(fieldValue)) {
@@ -139,7 +134,7 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
       if (schema) {
         const via = schema.relationships.get(lower);
         if (via && reference) {
-          if (writable(via, operation)) fields[via.relationshipName!] = { [reference[0]]: reference[1] };
+          if (writable(via, operation)) put(via.relationshipName!, name, { [reference[0]]: reference[1] });
         } else if (via) {
           bad(
             new ValueProblem(
@@ -149,7 +144,7 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
             name,
           );
         } else if (!schema.compounds.has(lower) && mapping.unknownFields === 'reject') unknown.push(name);
-      } else if (reference) fields[name] = { [reference[0]]: reference[1] };
+      } else if (reference) putBare(name, lower, { [reference[0]]: reference[1] });
       // Without a schema, any other object is a compound field (Address, Location): never writable.
       continue;
     }
@@ -163,7 +158,7 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
           ),
           name,
         );
-      } else fields[name] = fieldValue;
+      } else putBare(name, lower, fieldValue);
       continue;
     }
     const field = schema.fields.get(lower);
@@ -174,16 +169,24 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
     if (!writable(field, operation)) continue;
     const checked = checkValue(field, fieldValue);
     if (checked instanceof ValueProblem) bad(checked, field.name);
-    else fields[field.name] = checked;
+    else put(field.name, name, checked);
   }
-  if (address && addressLower !== undefined) {
-    const own = seen.get(addressLower);
+  if (address && ownAddressKey !== undefined) {
     // The record's own value of its addressing field, in the field's type (a number id sent as text).
-    if (own !== undefined && addressField) {
-      const checked = checkValue(addressField, value[own]!);
+    if (addressField) {
+      const checked = checkValue(addressField, value[ownAddressKey]!);
       if (checked instanceof ValueProblem) bad(checked, canonical);
       else if (checked !== null) fields[canonical] = checked;
     }
+  }
+
+  function putBare(name: string, lower: string, sent: JsonValue) {
+    bare ??= new Map();
+    const first = bare.get(lower);
+    if (first === undefined) {
+      bare.set(lower, name);
+      fields[name] = sent;
+    } else if (JSON.stringify(fields[first]) !== JSON.stringify(sent)) duplicates.push(first, name);
   }
 
   if (invalidNames.length > 0) {

@@ -112,19 +112,20 @@ function checkNumber(
       `${field.name} (${field.type}) got a number beyond any range`,
     );
   }
-  const decimal = numberDecimal(number);
-  const whole = Math.max(0, decimal.exponent);
-  const fraction = decimal.digits.length > decimal.exponent;
+  const { whole, fraction, decimal } = digitsOf(number);
   const outside = (limit: string) =>
     new ValueProblem(
       'NUMBER_OUTSIDE_VALID_RANGE',
       `${field.name} (${field.type}) holds ${limit}; the value has ${whole} digit(s) before the decimal point`,
     );
   if (field.type === 'int' || field.type === 'long') {
-    if (decimal.digits !== '' && fraction)
-      return invalid(`${field.name} (${field.type}) needs a whole number`);
+    if (fraction) return invalid(`${field.name} (${field.type}) needs a whole number`);
     const range = field.type === 'int' ? INT32 : INT64;
-    if (whole > 19 || !within(decimal, range)) {
+    const inRange =
+      typeof number === 'number' && Number.isSafeInteger(number)
+        ? number >= Number(range.min) && number <= Number(range.max)
+        : whole <= 19 && within(decimal(), range);
+    if (!inRange) {
       return outside(`${field.type === 'int' ? '32' : '64'}-bit integers`);
     }
     if (field.digits && field.digits > 0 && whole > field.digits) return outside(`${field.digits} digits`);
@@ -142,6 +143,31 @@ function checkNumber(
     return outside('numbers a double can hold');
   }
   return number;
+}
+
+/**
+ * Digits before the point and whether there is a fraction; the full decimal only when asked (a
+ * double below 1e21 needs no text for the first two).
+ */
+function digitsOf(number: number | ExactNumber): {
+  whole: number;
+  fraction: boolean;
+  decimal: () => Decimal;
+} {
+  if (typeof number === 'number' && Math.abs(number) < 1e21) {
+    const integer = Math.trunc(Math.abs(number));
+    return {
+      whole: integer === 0 ? 0 : String(integer).length,
+      fraction: !Number.isInteger(number),
+      decimal: () => numberDecimal(number),
+    };
+  }
+  const decimal = numberDecimal(number);
+  return {
+    whole: decimal.digits === '' ? 0 : Math.max(0, decimal.exponent),
+    fraction: decimal.digits.length > decimal.exponent,
+    decimal: () => decimal,
+  };
 }
 
 function within(decimal: Decimal, range: { min: bigint; max: bigint }): boolean {
