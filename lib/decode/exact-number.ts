@@ -167,13 +167,3 @@ export function parseJsonExact(text: string): unknown {
     return decimal && holdsExactly(value, decimal) ? value : json.rawJSON(jsonText(decimal!));
   });
 }
-
-/**
- * An exact number for decimal text known to be valid (a Connect Decimal's digits).
- *
- * @example
- * exactNumber('123456789012345678').rawJSON; // '123456789012345678'
- */
-export function exactNumber(text: string): ExactNumber {
-  return json.rawJSON(text);
-}

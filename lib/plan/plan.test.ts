@@ -177,3 +177,23 @@ describe('ordering keys', () => {
     expect(plan.stages).toHaveLength(1);
   });
 });
+
+describe('bulk relationship columns', () => {
+  it('bulk records with different relationship columns go in different units (a bad column fails only its job); the same columns share one', () => {
+    const withRef = (field: string, inner: string) => {
+      const r = rec(undefined, 'insert', 'bulk-leads');
+      r.fields = { LastName: 'x', [field]: { [inner]: 'v' } };
+      return r;
+    };
+    const plain = rec(undefined, 'insert', 'bulk-leads');
+    const records = [
+      plain,
+      withRef('Owner', 'External_Id__c'),
+      withRef('Owner', 'external_id__c'),
+      withRef('Account__r', 'Ext__c'),
+    ];
+    const plan = planWrites(records, { bulkUnitSize: 10_000 });
+    expect(plan.stages).toHaveLength(1);
+    expect(plan.stages[0]!.map((u) => u.records.length).sort()).toEqual([1, 1, 2]);
+  });
+});

@@ -272,6 +272,25 @@ describe('bad values never block, never change silently, never take good records
     expect(s.emulator!.calls().filter((c) => c.route === 'collections').length - calls).toBe(1);
   });
 
+  it('a bulk record whose relationship column Salesforce cannot resolve fails its own job only: the others are written', async () => {
+    const s = await start();
+    const batch = records([
+      ...Array.from({ length: 5 }, (_, i) => ({
+        topic: ORDERS_BULK,
+        partition: 0,
+        value: { Event_Key__c: `J-${i}` },
+      })),
+      { topic: ORDERS_BULK, partition: 0, value: { Event_Key__c: 'J-bad', Account__r: { Nope__c: 'x' } } },
+    ]);
+
+    const { report, of } = await deliver(s, batch);
+
+    expect(report.uncommitted).toBe(0);
+    for (const r of batch.slice(0, 5)) expect(of(r)).toMatchObject([{ status: 'succeeded' }]);
+    expect(of(batch[5]!)).toMatchObject([{ status: 'failed' }]);
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(5);
+  });
+
   it('schema drift: a field added to the org while the sink runs is written by the next record carrying it', async () => {
     const s = await start();
     await deliver(s, records([{ topic: LEADS, partition: 0, value: lead('S-1') }]));
