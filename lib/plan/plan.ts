@@ -69,7 +69,8 @@ function relationshipColumns(record: ShapedRecord): string {
   for (const name in record.fields) {
     const value = record.fields[name]!;
     if (typeof value !== 'object' || value === null || Array.isArray(value) || isExactNumber(value)) continue;
-    for (const inner in value) (columns ??= []).push(`${name}.${inner}`.toLowerCase());
+    columns ??= [];
+    for (const inner in value) columns.push(`${name}.${inner}`.toLowerCase());
   }
   return columns ? columns.sort().join(',') : '';
 }

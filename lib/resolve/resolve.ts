@@ -81,23 +81,31 @@ type Found = JsonValue | undefined | Ambiguous;
  */
 function fieldValues(value: DecodedRecord['value'], fields: readonly string[]): Found[] {
   const wanted = fields.map((f) => f.toLowerCase());
-  const keys: Array<string | undefined> = fields.map(() => undefined);
-  const others: Array<string[] | undefined> = fields.map(() => undefined);
+  const keys: Array<string | undefined> = [];
+  let others: Array<string[] | undefined> | undefined;
   for (const key in value) {
-    const lower = fieldName(key).lower;
-    const i = wanted.indexOf(lower);
+    // Only a key of a wanted length can be a spelling of it: most keys are never lower-cased.
+    let i = -1;
+    for (let j = 0; j < wanted.length; j++) {
+      if (wanted[j]!.length === key.length && fieldName(key).lower === wanted[j]) {
+        i = j;
+        break;
+      }
+    }
     if (i === -1) continue;
     const first = keys[i];
     if (first === undefined) keys[i] = key;
     else if (JSON.stringify(value[key]) !== JSON.stringify(value[first])) {
+      others ??= [];
       const list = others[i] ?? [first];
       list.push(key);
       others[i] = list;
     }
   }
-  return keys.map((key, i) => {
-    const ambiguous = others[i];
+  return fields.map((_, i) => {
+    const ambiguous = others?.[i];
     if (ambiguous) return new Ambiguous(ambiguous);
+    const key = keys[i];
     return key === undefined ? undefined : value[key];
   });
 }
