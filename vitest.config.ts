@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // DynamoDB Local for every test that uses local/stand-ins/dynamodb.ts.
+    globalSetup: ['test/support/dynamodb-local.ts'],
   },
 });

@@ -1,17 +1,18 @@
 // Alarms and a dashboard for one sink: is Kafka being consumed (offset lag, errors, throttles), are
 // records failing or being rejected, is Salesforce's daily API allowance running out, are bulk jobs
-// failing, is anything stuck in a dead-letter queue. The custom metrics are the functions' Powertools
-// EMF metrics in namespace `sfsink`, dimension `service`.
+// failing, is anything stuck in a dead-letter queue or the on-failure bucket. The custom metrics are
+// the functions' Powertools EMF metrics (names, namespace and dimension from lib/runtime/metrics.ts).
+// Every alarm notifies the alarm topic on ALARM and OK.
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-
-export const METRICS_NAMESPACE = 'sfsink';
+import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../lib/runtime/metrics.ts';
 
 export interface SinkMonitoringProps {
   readonly sinkFunction: lambda.IFunction;
@@ -21,11 +22,13 @@ export interface SinkMonitoringProps {
   readonly deadLetterQueues: Record<string, sqs.IQueue>;
   /** The queue of `failed` and `rejected` outcomes, when the stack created it. */
   readonly errorQueue?: sqs.IQueue;
+  /** The on-failure destination bucket, with request metrics under filter id `OnFailure`. */
+  readonly onFailureBucket?: s3.IBucket;
   readonly metricsService: string;
   readonly offsetLagThreshold: number;
   readonly errorQueueDepthThreshold: number;
   readonly apiUsageThreshold: number;
-  readonly alarmTopic?: sns.ITopic;
+  readonly alarmTopic: sns.ITopic;
   readonly dashboardName?: string;
 }
 
@@ -42,7 +45,7 @@ export class SinkMonitoring extends Construct {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: props.metricsService },
+        dimensionsMap: { [SERVICE_DIMENSION]: props.metricsService },
         statistic,
         period: PERIOD,
       });
@@ -61,10 +64,8 @@ export class SinkMonitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
-      if (props.alarmTopic) {
-        a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-        a.addOkAction(new actions.SnsAction(props.alarmTopic));
-      }
+      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      a.addOkAction(new actions.SnsAction(props.alarmTopic));
       this.alarms[name] = a;
       return a;
     };
@@ -122,11 +123,26 @@ export class SinkMonitoring extends Construct {
       );
     }
 
-    const succeeded = custom('RecordsSucceeded', 'Sum');
-    const failed = custom('RecordsFailed', 'Sum');
-    const rejected = custom('RecordsRejected', 'Sum');
-    const apiUsage = custom('SalesforceApiUsagePercent', 'Maximum');
-    const bulkFailed = custom('BulkJobsFailed', 'Sum');
+    if (props.onFailureBucket) {
+      alarm(
+        'OnFailureObjects',
+        new cloudwatch.Metric({
+          namespace: 'AWS/S3',
+          metricName: 'PutRequests',
+          dimensionsMap: { BucketName: props.onFailureBucket.bucketName, FilterId: 'OnFailure' },
+          statistic: 'Sum',
+          period: PERIOD,
+        }),
+        1,
+        'The event source mappings gave up on records and put them in the on-failure bucket: inspect them and re-send them.',
+      );
+    }
+
+    const succeeded = custom(METRIC.recordsSucceeded, 'Sum');
+    const failed = custom(METRIC.recordsFailed, 'Sum');
+    const rejected = custom(METRIC.recordsRejected, 'Sum');
+    const apiUsage = custom(METRIC.salesforceApiUsagePercent, 'Maximum');
+    const bulkFailed = custom(METRIC.bulkJobsFailed, 'Sum');
     alarm(
       'RecordsFailed',
       failed,
@@ -175,8 +191,8 @@ export class SinkMonitoring extends Construct {
     this.dashboard.addWidgets(
       graph('Outcomes', [succeeded, failed, rejected]),
       graph('Records handed back / submitted to bulk', [
-        custom('RecordsHandedBack', 'Sum'),
-        custom('RecordsSubmittedToBulk', 'Sum'),
+        custom(METRIC.recordsHandedBack, 'Sum'),
+        custom(METRIC.recordsSubmittedToBulk, 'Sum'),
       ]),
       graph('Salesforce API usage (% of daily limit)', [apiUsage]),
     );
@@ -190,8 +206,8 @@ export class SinkMonitoring extends Construct {
       ]),
       graph('Bulk poller', [poller.invocations, poller.errors, poller.throttles]),
       graph('Checkpoint lag (max) / bulk jobs in flight', [
-        custom('CheckpointLag', 'Maximum'),
-        custom('BulkJobsInFlight', 'Maximum'),
+        custom(METRIC.checkpointLag, 'Maximum'),
+        custom(METRIC.bulkJobsInFlight, 'Maximum'),
       ]),
       graph('Queues (messages visible)', [
         ...(props.errorQueue

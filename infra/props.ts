@@ -4,12 +4,14 @@
 // resource is created, so a mistake fails `cdk synth` with the path and the fix.
 import { Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { z } from 'zod';
-import { parseConfig, type SinkConfigInput } from '../lib/config/index.ts';
+import { parseConfig, type SinkConfig, type SinkConfigInput } from '../lib/config/index.ts';
+import { ConfigError } from '../lib/errors.ts';
 
 /** An Amazon MSK cluster, provisioned or serverless. */
 export interface MskSource {
@@ -22,8 +24,22 @@ export interface MskSource {
    * `sasl-scram`: SASL/SCRAM-512 with `secret` (MSK requires its name to start with `AmazonMSK_`).
    */
   readonly auth?: 'iam' | 'sasl-scram';
-  /** The SASL/SCRAM secret; required with `auth: 'sasl-scram'`. */
+  /**
+   * The SASL/SCRAM secret; required with `auth: 'sasl-scram'`. MSK requires its name to start with
+   * `AmazonMSK_` and a customer managed KMS key (import it with `encryptionKey`, so the role gets
+   * `kms:Decrypt`).
+   */
   readonly secret?: secretsmanager.ISecret;
+  /**
+   * The cluster's network, where the stack creates the VPC endpoints the event pollers need (the
+   * on-failure destination's, Secrets Manager's for a SCRAM secret). Required unless
+   * `createVpcEndpoints` is false. The subnets need their route tables (for the S3 gateway endpoint).
+   */
+  readonly vpc?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly securityGroup: ec2.ISecurityGroup;
+  };
 }
 
 /** A Kafka cluster that is not MSK: bootstrap servers, an auth secret, optionally a VPC. */
@@ -125,6 +141,24 @@ export interface ResultOptions {
    * and WriteData on exactly the result and error topics.
    */
   readonly kafkaClusterArn?: string;
+  /**
+   * The customer managed KMS key of the queues `config.results.sqs` names (SSE-KMS): the functions get
+   * `kms:GenerateDataKey` and `kms:Decrypt` on it, through SQS only.
+   */
+  readonly queueKey?: kms.IKey;
+}
+
+/** Where the event source mappings put the records they give up on. */
+export interface OnFailureOptions {
+  /**
+   * `s3` (default): an S3 bucket that keeps each discarded invocation whole (records, keys, headers,
+   * values), so the records can be re-sent. `sqs`: a queue that keeps only their coordinates.
+   */
+  readonly destination?: 's3' | 'sqs';
+  /** How long the bucket keeps the discarded invocations. Default 90 days. */
+  readonly retention?: Duration;
+  /** A customer managed key for the bucket (SSE-KMS). Default: S3-managed keys. */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** The functions' network, e.g. to reach a Kafka cluster for results inside a VPC. */
@@ -144,8 +178,14 @@ export interface FunctionOptions {
   readonly pollerMemorySize?: number;
   /** Default 5 minutes. */
   readonly pollerTimeout?: Duration;
-  /** Default one month, for the functions' and the state machine's log groups. */
+  /** Default one year, for the functions' and the state machine's log groups. */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * A customer managed key that encrypts the log groups. Its key policy must allow the CloudWatch Logs
+   * service principal of the region (`logs.<region>.amazonaws.com`). Default: CloudWatch Logs' own
+   * encryption.
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * Prebuilt code instead of bundling `functions/*` with esbuild (e.g. `npm run build`'s `dist/`, or
    * inline code in tests). The handler is `index.handler`.
@@ -154,15 +194,20 @@ export interface FunctionOptions {
 }
 
 export interface MonitoringOptions {
-  /** Alarms notify this topic (OK and ALARM). Default: alarms without actions. */
+  /** Alarms notify this topic (OK and ALARM). Default: a topic is created (TLS only). */
   readonly alarmTopic?: sns.ITopic;
+  /** Subscribes this address to the created alarm topic (the recipient confirms by mail). */
+  readonly alarmEmail?: string;
   /** Records behind the newest offset, any topic, for 15 minutes. Default 10,000. */
   readonly offsetLagThreshold?: number;
   /** Unconsumed outcomes on the error queue. Default 100. */
   readonly errorQueueDepthThreshold?: number;
   /** Salesforce daily API requests used, percent. Default 80. */
   readonly apiUsageThreshold?: number;
-  /** The `service` dimension of the functions' metrics (Powertools). Default `sfsink`. */
+  /**
+   * The `service` dimension of the functions' metrics (POWERTOOLS_SERVICE_NAME). Default: the
+   * consumer group prefix, so two sinks in one account keep their metrics apart.
+   */
   readonly metricsService?: string;
   /** Default: derived from the construct's path. */
   readonly dashboardName?: string;
@@ -183,7 +228,14 @@ export interface SalesforceSinkProps {
    */
   readonly salesforceSecret?: secretsmanager.ISecret | string;
   readonly results?: ResultOptions;
+  readonly onFailure?: OnFailureOptions;
   readonly network?: FunctionNetwork;
+  /**
+   * Create the VPC endpoints the event pollers (in the cluster's VPC) and VPC functions need, with
+   * policies that allow only the sink's roles on the sink's resources. Default true. Set false when the
+   * VPC already has them (or a NAT gateway): a second endpoint with private DNS for a service fails.
+   */
+  readonly createVpcEndpoints?: boolean;
   readonly functions?: FunctionOptions;
   readonly monitoring?: MonitoringOptions;
   /** Of the DynamoDB table (checkpoints and bulk jobs). Default RETAIN. */
@@ -195,7 +247,10 @@ const literal = (pattern: RegExp, error: string) =>
   z.string().refine((s) => token(s) || pattern.test(s), { error });
 
 export const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+/** CloudFormation's pattern for a provisioned poller group name (no dots, unlike consumer groups). */
+export const POLLER_GROUP_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const GLUE_REGISTRY_ARN = /^arn:aws[a-z-]*:glue:[a-z0-9-]+:\d{12}:registry\/[^/]+$/;
 /** Lambda's pattern for consumer group ids and poller group names. */
 export const GROUP_ID = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
@@ -288,8 +343,8 @@ const consumerSchema = z
         minimum: z.number().int().min(1).max(200, { error: 'must be 1–200' }).optional(),
         maximum: z.number().int().min(1).max(2000, { error: 'must be 1–2000' }).optional(),
         groupName: literal(
-          /^[a-zA-Z0-9\-_.]{1,64}$/,
-          'must be 1–64 characters of a-z A-Z 0-9 - _ .',
+          POLLER_GROUP_NAME,
+          'must be 1–64 characters of a-z A-Z 0-9 - _ (CloudFormation allows no dots here)',
         ).optional(),
       })
       .refine((p) => (p.minimum ?? 1) <= (p.maximum ?? 2), {
@@ -350,6 +405,16 @@ const propsSchema = z.object({
       kafkaClusterArn: mskArn.optional(),
     })
     .optional(),
+  onFailure: z
+    .object({
+      destination: z.enum(['s3', 'sqs'], { error: 'must be s3 or sqs' }).optional(),
+      retention: z
+        .custom<Duration>((d) => d instanceof Duration, { error: 'must be a Duration' })
+        .refine((d) => d.toDays() >= 1, { error: 'must be at least 1 day' })
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
   functions: z
     .object({
       sinkMemorySize: memory,
@@ -364,7 +429,14 @@ const propsSchema = z.object({
       offsetLagThreshold: z.number().positive().optional(),
       errorQueueDepthThreshold: z.number().positive().optional(),
       apiUsageThreshold: z.number().positive().max(100, { error: 'is a percentage: at most 100' }).optional(),
-      metricsService: z.string().min(1).optional(),
+      metricsService: literal(
+        /^[A-Za-z0-9._-]{1,255}$/,
+        'must be 1–255 characters of A-Z a-z 0-9 . _ - (a CloudWatch dimension value)',
+      ).optional(),
+      alarmEmail: z
+        .string()
+        .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: 'is not an email address' })
+        .optional(),
       dashboardName: literal(
         /^[A-Za-z0-9\-_]{1,255}$/,
         'must be 1–255 characters of A-Z a-z 0-9 - _',
@@ -392,18 +464,51 @@ function pathOf(path: PropertyKey[]): string {
   );
 }
 
+/** The topic names an event source mapping accepts. */
+export const KAFKA_TOPIC = /^[^.][a-zA-Z0-9\-_.]{1,248}$/;
+
+/** The secret's name from its complete ARN (`…:secret:<name>-XXXXXX`), or undefined for a token. */
+function secretName(secret: secretsmanager.ISecret): string | undefined {
+  const arn = secret.secretArn;
+  if (token(arn)) return undefined;
+  return /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn)?.[1];
+}
+
 /**
- * Checks the infrastructure props (everything but `config`, which `parseConfig` checks) and throws a
- * `SinkPropsError` listing every problem.
+ * The sink configuration's problems, each as `config.<path>: …`, and the parsed configuration when
+ * there are none.
  *
  * @example
- * validateSinkProps({ config, source: { kind: 'msk', clusterArn } });
+ * configProblems({ mappings: [] }).problems; // ['config.mappings: is empty: …']
  */
-export function validateSinkProps(props: SalesforceSinkProps): void {
+export function configProblems(config: SinkConfigInput): { config?: SinkConfig; problems: string[] } {
+  try {
+    return { config: parseConfig(config), problems: [] };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return {
+      problems: error.problems.map((p) =>
+        p.startsWith('(top level): ') ? `config: ${p.slice('(top level): '.length)}` : `config.${p}`,
+      ),
+    };
+  }
+}
+
+/**
+ * Every problem of the props, each as `path: what is wrong and the fix`: the infrastructure options,
+ * the sink configuration (paths under `config.`), and what only the two together can tell (topics
+ * Lambda cannot read, group ids, timeouts, secrets MSK refuses, endpoints that cannot be created).
+ *
+ * @example
+ * sinkPropsProblems({ config, source: { kind: 'msk', clusterArn } }); // []
+ */
+export function sinkPropsProblems(props: SalesforceSinkProps): string[] {
   const result = propsSchema.safeParse(props);
   const problems = result.success
     ? []
     : result.error.issues.map((i) => `${pathOf(i.path) || '(props)'}: ${i.message}`);
+  const { config, problems: invalidConfig } = configProblems(props.config);
+  problems.push(...invalidConfig);
   if (props.results?.createQueues === true && props.config.results?.sqs) {
     problems.push('results.createQueues: config.results.sqs already names queues: remove one of them');
   }
@@ -416,13 +521,77 @@ export function validateSinkProps(props: SalesforceSinkProps): void {
       'results.kafkaClusterArn: is required when config.results.kafka uses MSK IAM: the functions need WriteData on its topics',
     );
   }
-  // An invocation keeps a request timeout plus a reserve for its last insert and its checkpoints.
-  const sinkTimeoutSeconds = props.functions?.sinkTimeout?.toSeconds() ?? 300;
-  const requestTimeoutSeconds = parseConfig(props.config).requestTimeout / 1000;
-  if (result.success && sinkTimeoutSeconds < requestTimeoutSeconds + 60) {
+  const source = props.source;
+  if (source?.kind === 'msk' && source.auth === 'sasl-scram' && source.secret) {
+    const name = secretName(source.secret);
+    if (name !== undefined && !name.startsWith('AmazonMSK_')) {
+      problems.push(
+        `source.secret: "${name}" cannot be a SASL/SCRAM secret of MSK, whose names start with AmazonMSK_: create the secret as AmazonMSK_${name} and associate it with the cluster`,
+      );
+    }
+    if (!source.secret.encryptionKey) {
+      problems.push(
+        'source.secret: has no KMS key: MSK accepts only SASL/SCRAM secrets encrypted with a customer managed key; give the key (kmsKeyArn) so the event pollers may decrypt the secret',
+      );
+    }
+  }
+  if (props.createVpcEndpoints !== false && source?.kind === 'msk' && !source.vpc) {
     problems.push(
-      `functions.sinkTimeout: ${sinkTimeoutSeconds} s leaves no room for a ${requestTimeoutSeconds} s Salesforce request (config.requestTimeout) and the checkpoint writes: make it at least ${requestTimeoutSeconds + 60} s`,
+      "source.vpc: is required to create the VPC endpoints the event pollers need in the cluster's VPC (the on-failure destination's): give the cluster's vpcId, subnetIds, securityGroupId and routeTableIds, or set createVpcEndpoints (deployment file: network.createEndpoints) to false when the VPC has them or a NAT gateway",
     );
   }
+  if (config) {
+    config.mappings.forEach((m, i) => {
+      if (!KAFKA_TOPIC.test(m.topic)) {
+        problems.push(
+          `config.mappings[${i}].topic: "${m.topic}" is not a topic Lambda can read: 2–249 characters of a-z A-Z 0-9 . _ -, not starting with a dot`,
+        );
+      }
+    });
+    const topics = config.mappings.map((m) => m.topic);
+    const unknownTopics = Object.keys(props.consumer?.consumerGroupIds ?? {}).filter(
+      (t) => !topics.includes(t),
+    );
+    if (unknownTopics.length > 0) {
+      problems.push(
+        `consumer.consumerGroupIds: names topics without a mapping (${unknownTopics.join(', ')}): remove them or add mappings`,
+      );
+    }
+    const prefix = props.consumer?.consumerGroupId;
+    if (prefix !== undefined && !token(prefix) && result.success) {
+      for (const t of topics) {
+        const group = props.consumer?.consumerGroupIds?.[t] ?? `${prefix}-${t}`;
+        if (!GROUP_ID.test(group)) {
+          problems.push(
+            `consumer.consumerGroupId: makes the group of topic ${t} "${group}", which is not 1–200 characters of a-z A-Z 0-9 - / * : _ + = . @: shorten it or set consumerGroupIds.${t}`,
+          );
+        }
+      }
+    }
+    // An invocation keeps a request timeout plus a reserve for its last insert and its checkpoints.
+    const sinkTimeoutSeconds = props.functions?.sinkTimeout?.toSeconds() ?? 300;
+    const requestTimeoutSeconds = config.requestTimeout / 1000;
+    if (result.success && sinkTimeoutSeconds < requestTimeoutSeconds + 60) {
+      problems.push(
+        `functions.sinkTimeout: ${sinkTimeoutSeconds} s leaves no room for a ${requestTimeoutSeconds} s Salesforce request (config.requestTimeout) and the checkpoint writes: make it at least ${requestTimeoutSeconds + 60} s`,
+      );
+    }
+  }
+  if (props.monitoring?.alarmEmail && props.monitoring.alarmTopic) {
+    problems.push(
+      'monitoring.alarmEmail: only subscribes to the topic the stack creates: subscribe the address to your alarmTopic yourself, or remove one of them',
+    );
+  }
+  return problems;
+}
+
+/**
+ * Checks the props and throws a `SinkPropsError` listing every problem (see `sinkPropsProblems`).
+ *
+ * @example
+ * validateSinkProps({ config, source: { kind: 'msk', clusterArn } });
+ */
+export function validateSinkProps(props: SalesforceSinkProps): void {
+  const problems = sinkPropsProblems(props);
   if (problems.length > 0) throw new SinkPropsError(problems);
 }

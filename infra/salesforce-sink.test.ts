@@ -6,7 +6,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config/index.ts';
-import { ConfigError } from '../lib/errors.ts';
 import { ENVIRONMENT } from '../lib/runtime/environment.ts';
 import { type Deployment, DeploymentError, deploymentSchema, loadDeployment } from './deployment.ts';
 import { mskResourceArn } from './kafka-access.ts';
@@ -61,9 +60,22 @@ const sample = loadDeployment(join(import.meta.dirname, 'sample-deployment.json'
 /** Two topics (one bulk), outcomes to SQS and to MSK topics, functions in a VPC. */
 const full: Deployment = deploymentSchema.parse({
   stackName: 'sfsink-full',
-  source: { kind: 'msk', clusterArn: CLUSTER },
+  source: {
+    kind: 'msk',
+    clusterArn: CLUSTER,
+    vpc: {
+      vpcId: 'vpc-0fedcba987654321f',
+      subnetIds: ['subnet-cccc3333'],
+      routeTableIds: ['rtb-cccc3333'],
+      securityGroupId: 'sg-cccc3333',
+    },
+  },
   consumer: { consumerGroupId: 'sfsink-test', batchSize: 1000, batchingWindowSeconds: 5 },
-  network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-aaaa1111', 'subnet-bbbb2222'] },
+  network: {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: ['subnet-aaaa1111', 'subnet-bbbb2222'],
+    routeTableIds: ['rtb-aaaa1111', 'rtb-bbbb2222'],
+  },
   results: { kafkaClusterArn: RESULTS_CLUSTER },
   config: {
     mappings: [
@@ -91,12 +103,12 @@ describe('SalesforceSink stack (sample deployment)', () => {
     expect(ofType(json.Resources, 'AWS::Lambda::Function')).toHaveLength(2);
   });
 
-  it('attaches one event source mapping to the topic, with partial-batch responses, bounded retries and an on-failure queue', () => {
+  it('attaches one event source mapping to the topic, with partial-batch responses, bounded retries and an on-failure bucket', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     const [[, mapping]] = ofType(json.Resources, 'AWS::Lambda::EventSourceMapping') as [
       [string, Resources[string]],
     ];
-    const dlq = ofType(json.Resources, 'AWS::SQS::Queue').find(([id]) => id.includes('EventSourceDlq'))![0];
+    const bucket = ofType(json.Resources, 'AWS::S3::Bucket')[0]![0];
     expect(mapping.Properties).toMatchObject({
       EventSourceArn: CLUSTER,
       Topics: ['sfdc-pushtopic-lead'],
@@ -104,7 +116,7 @@ describe('SalesforceSink stack (sample deployment)', () => {
       MaximumRetryAttempts: 10_000,
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 500,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [bucket, 'Arn'] } } },
       ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'sfsink-pushtopic-lead-sfdc-pushtopic-lead' },
     });
@@ -128,7 +140,6 @@ describe('SalesforceSink stack (sample deployment)', () => {
     expect(queues.map(([id]) => id.replace(/^Sink|[A-F0-9]{8}$/g, '')).sort()).toEqual([
       'ErrorDlq',
       'ErrorQueue',
-      'EventSourceDlq',
       'ResultDlq',
       'ResultQueue',
     ]);
@@ -225,10 +236,17 @@ describe('SalesforceSink stack (sample deployment)', () => {
     ]);
     expect(byMetric('Errors')).toHaveLength(2);
     expect(byMetric('Throttles')).toHaveLength(2);
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(byMetric('PutRequests')).toEqual([
+      expect.objectContaining({ Namespace: 'AWS/S3', Threshold: 1, Statistic: 'Sum' }),
+    ]);
     for (const name of ['RecordsFailed', 'RecordsRejected', 'SalesforceApiUsagePercent', 'BulkJobsFailed']) {
+      // The service dimension defaults to the consumer group prefix: two sinks never share metrics.
       expect(byMetric(name)).toEqual([
-        expect.objectContaining({ Namespace: 'sfsink', Dimensions: [{ Name: 'service', Value: 'sfsink' }] }),
+        expect.objectContaining({
+          Namespace: 'sfsink',
+          Dimensions: [{ Name: 'service', Value: 'sfsink-pushtopic-lead' }],
+        }),
       ]);
     }
     expect(byMetric('SalesforceApiUsagePercent')[0]).toMatchObject({ Threshold: 80, Statistic: 'Maximum' });
@@ -311,11 +329,18 @@ describe('SalesforceSink stack (two topics, Kafka results, VPC functions)', () =
     ]);
   });
 
-  it('never grants a wildcard action, a whole service, or an ARN ending in *', () => {
+  it('never grants a wildcard action, a whole service, or an ARN ending in * (but the on-failure bucket’s objects)', () => {
     for (const s of statements(json.Resources)) {
       for (const action of ([] as string[]).concat(s.Action)) expect(action).not.toMatch(/\*/);
       for (const resource of ([] as unknown[]).concat(s.Resource)) {
         if (typeof resource === 'string' && resource !== '*') expect(resource).not.toMatch(/\*$/);
+        if (typeof resource === 'object') {
+          const text = JSON.stringify(resource);
+          if (text.includes('/*')) {
+            expect(s.Action).toBe('s3:PutObject');
+            expect(text).toContain('OnFailureBucket');
+          }
+        }
       }
     }
   });
@@ -357,7 +382,12 @@ describe('SalesforceSink stack (self-managed Kafka in a VPC, Glue schema registr
           bootstrapServers: ['kafka-1.example.com:9096'],
           auth: 'sasl-scram-512',
           secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf',
-          vpc: { vpcId: 'vpc-1', subnetIds: ['subnet-1', 'subnet-2'], securityGroupId: 'sg-1' },
+          vpc: {
+            vpcId: 'vpc-11111111',
+            subnetIds: ['subnet-11111111', 'subnet-22222222'],
+            routeTableIds: ['rtb-11111111', 'rtb-11111111'],
+            securityGroupId: 'sg-11111111',
+          },
         },
         consumer: {
           schemaRegistry: {
@@ -382,9 +412,9 @@ describe('SalesforceSink stack (self-managed Kafka in a VPC, Glue schema registr
           Type: 'SASL_SCRAM_512_AUTH',
           URI: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf',
         },
-        { Type: 'VPC_SECURITY_GROUP', URI: 'security_group:sg-1' },
-        { Type: 'VPC_SUBNET', URI: 'subnet:subnet-1' },
-        { Type: 'VPC_SUBNET', URI: 'subnet:subnet-2' },
+        { Type: 'VPC_SECURITY_GROUP', URI: 'security_group:sg-11111111' },
+        { Type: 'VPC_SUBNET', URI: 'subnet:subnet-11111111' },
+        { Type: 'VPC_SUBNET', URI: 'subnet:subnet-22222222' },
       ],
       SelfManagedKafkaEventSourceConfig: {
         SchemaRegistryConfig: {
@@ -414,6 +444,7 @@ describe('SalesforceSink props validation', () => {
   const base = (): SalesforceSinkProps => ({
     config: { mappings: [{ topic: 'leads', sobject: 'Lead' }] },
     source: { kind: 'msk', clusterArn: CLUSTER },
+    createVpcEndpoints: false,
     functions: { code: code() },
   });
   const build = (props: SalesforceSinkProps) => new SalesforceSink(new Stack(new App(), 'S'), 'Sink', props);
@@ -427,11 +458,16 @@ describe('SalesforceSink props validation', () => {
     return [];
   };
 
-  it('rejects an invalid sink configuration with the sink schema’s message', () => {
-    expect(() =>
-      build({ ...base(), config: { mappings: [{ topic: 'leads', sobject: 'Lead', operation: 'upsert' }] } }),
-    ).toThrow(ConfigError);
-    expect(() => build({ ...base(), config: { mappings: [] } })).toThrow(/mappings: is empty/);
+  it('rejects an invalid sink configuration with the sink schema’s message, under config.', () => {
+    expect(
+      problems({
+        ...base(),
+        config: { mappings: [{ topic: 'leads', sobject: 'Lead', operation: 'upsert' }] },
+      }),
+    ).toEqual([expect.stringMatching(/^config\.mappings\[0\]\.externalIdField: is required for upsert/)]);
+    expect(problems({ ...base(), config: { mappings: [] } })).toEqual([
+      expect.stringMatching(/^config\.mappings: is empty/),
+    ]);
   });
 
   it('says which option is wrong and how to fix it', () => {
@@ -561,6 +597,7 @@ describe('function timeouts', () => {
           clusterArn:
             'arn:aws:kafka:us-east-1:123456789012:cluster/demo/11111111-2222-3333-4444-555555555555-1',
         },
+        createVpcEndpoints: false,
         functions: { sinkTimeout: Duration.seconds(90) },
       }),
     ).toThrow(/functions.sinkTimeout: 90 s leaves no room for a 60 s Salesforce request/);

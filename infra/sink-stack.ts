@@ -1,6 +1,20 @@
-// The stack `cdk deploy` creates from a deployment file, and the app around it with cdk-nag's
-// AwsSolutions checks registered, so every synth fails on an unacknowledged finding.
-import { App, type AppProps, CfnOutput, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+// The stack `cdk deploy` creates from a deployment file, and the app around it with two policy checks
+// registered, cdk-nag's AwsSolutions rules and the AWS Control Tower proactive controls
+// (@cdklabs/cdk-validator-cfnguard, guard rules and cfn-guard binary shipped in the npm package, so it
+// runs offline): every synth fails on a finding that is neither fixed nor acknowledged in code.
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import {
+  App,
+  type AppProps,
+  CfnOutput,
+  type IPolicyValidationContextBeta1,
+  type IPolicyValidationPluginBeta1,
+  type PolicyValidationPluginReportBeta1,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -34,15 +48,46 @@ export class SalesforceSinkStack extends Stack {
       this.sink.salesforceSecret.secretArn,
       'Put the Salesforce credentials JSON here',
     );
-    out(
-      'EventSourceDlqUrl',
-      this.sink.eventSourceDlq.queueUrl,
-      'Records the event source mappings gave up on',
-    );
+    if (this.sink.onFailureBucket) {
+      out(
+        'OnFailureBucketName',
+        this.sink.onFailureBucket.bucketName,
+        'Invocations the event source mappings gave up on, records included',
+      );
+    }
+    if (this.sink.eventSourceDlq) {
+      out(
+        'EventSourceDlqUrl',
+        this.sink.eventSourceDlq.queueUrl,
+        'Coordinates of records the event source mappings gave up on',
+      );
+    }
+    out('AlarmTopicArn', this.sink.alarmTopic.topicArn, 'Every alarm notifies it (ALARM and OK)');
     if (this.sink.resultQueue) out('ResultQueueUrl', this.sink.resultQueue.queueUrl, 'succeeded outcomes');
     if (this.sink.errorQueue)
       out('ErrorQueueUrl', this.sink.errorQueue.queueUrl, 'failed and rejected outcomes');
     out('TableName', this.sink.table.tableName, 'Checkpoints and bulk jobs');
+  }
+}
+
+/**
+ * The Control Tower proactive controls (cdk-validator-cfnguard) with every finding an error. The
+ * plugin reports findings without a severity; once any finding of it is acknowledged, CDK recomputes
+ * the report's success from the severities, and the unacknowledged findings would no longer fail the
+ * synth.
+ */
+class ControlTowerChecks implements IPolicyValidationPluginBeta1 {
+  private readonly guard = new CfnGuardValidator();
+  readonly name = this.guard.name;
+  readonly version = this.guard.version;
+  readonly ruleIds = this.guard.ruleIds;
+
+  validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const report = this.guard.validate(context);
+    return {
+      ...report,
+      violations: report.violations.map((v) => ({ ...v, severity: v.severity ?? 'error' })),
+    };
   }
 }
 
@@ -53,7 +98,8 @@ function clusterRegion(deployment: Deployment): string | undefined {
 }
 
 /**
- * The CDK app of one deployment, with cdk-nag's AwsSolutions checks on every synth.
+ * The CDK app of one deployment, with cdk-nag's AwsSolutions checks and the Control Tower proactive
+ * controls on every synth.
  *
  * @example
  * const { app } = createSinkApp({ deployment: loadDeployment('infra/sample-deployment.json') });
@@ -78,6 +124,6 @@ export function createSinkApp(options: {
     description: 'sfsink: Kafka → Salesforce sink (event source mappings, functions, bulk job state machine)',
     ...(options.code ? { code: options.code } : {}),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ControlTowerChecks());
   return { app, stack };
 }

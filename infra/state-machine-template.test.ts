@@ -28,6 +28,7 @@ describe('stateMachineDefinitionFromTemplate', () => {
         mappings: [{ topic: 'orders', sobject: 'Order__c', externalIdField: 'Key__c', mode: 'bulk' }],
       },
       source: { kind: 'msk', clusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/c/uuid-1' },
+      createVpcEndpoints: false,
       functions: {
         code: {
           sink: lambda.Code.fromInline('export const handler = async () => ({});'),

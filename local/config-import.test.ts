@@ -46,7 +46,7 @@ async function sfsink(...args: string[]): Promise<{ code: number; stdout: string
     }),
   );
   try {
-    const code = await main(['config', 'import', ...args]);
+    const code = (await main(['config', 'import', ...args])) as number;
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();
@@ -473,6 +473,232 @@ describe('config import --from confluent', () => {
       await sfsink('--from', 'confluent', file),
       /no topics: nothing to convert \(topics\.regex has no equivalent/,
     );
+  });
+});
+
+describe('config import: what a newcomer gets wrong', () => {
+  it('accepts a Connect standalone .properties file (comments, continuations, escapes)', async () => {
+    const file = tmpFile(
+      'leads-sink.properties',
+      [
+        '# the quick start, as a standalone worker reads it',
+        'name=leads-sink',
+        'connector.class = io.confluent.connect.salesforce.SalesforceBulkApiSinkConnector',
+        'topics: sfdc-pushtopic-lead',
+        'salesforce.object=Lead',
+        'salesforce.use.custom.id.field=true',
+        'salesforce.custom.id.field.name=CustomId__c',
+        'salesforce.ignore.fields=CleanStatus,\\',
+        '    Jigsaw',
+        '! another comment',
+        'salesforce.password=hunter\\u0032',
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await sfsink('--from', 'confluent', file);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      mappings: [
+        {
+          topic: 'sfdc-pushtopic-lead',
+          sobject: 'Lead',
+          externalIdField: 'CustomId__c',
+          mode: 'bulk',
+          ignoreFields: ['CleanStatus', 'Jigsaw'],
+        },
+      ],
+    });
+    expect(stderr).toMatch(/^Imported Confluent connector "leads-sink"/);
+    expect(stderr).toMatch(/credential\s+salesforce\.password: found/);
+    expect(stderr).not.toContain('hunter2');
+  });
+
+  it('reads a .properties file without the extension when it is not JSON', async () => {
+    const file = tmpFile('leads-sink.conf', 'topics=leads\nsalesforce.object=Lead\n');
+    const { code, stdout } = await sfsink('--from', 'confluent', file);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).mappings).toEqual([{ topic: 'leads', sobject: 'Lead', mode: 'bulk' }]);
+  });
+
+  it('refuses a mistyped Confluent setting, naming the one it probably is', async () => {
+    const file = tmpFile(
+      'typo.json',
+      JSON.stringify({
+        topics: 'leads',
+        'salesforce.object': 'Lead',
+        'override.event.type': 'true',
+        'salesforce.sink.object.operaton': 'update',
+      }),
+    );
+    expectUsageError(
+      await sfsink('--from', 'confluent', file),
+      /^sfsink: salesforce\.sink\.object\.operaton is not a setting of the Salesforce Bulk API sink connector or Kafka Connect: did you mean salesforce\.sink\.object\.operation\? Fix or remove it and import again\n$/,
+    );
+  });
+
+  it('names every unknown setting in one line, with a guess where there is one', async () => {
+    const file = tmpFile(
+      'unknown.json',
+      JSON.stringify({
+        topics: 'leads',
+        'salesforce.object': 'Lead',
+        'reporter.bootstrap.server': 'k:9092',
+        'bulk.size': '5',
+      }),
+    );
+    expectUsageError(
+      await sfsink('--from', 'confluent', file),
+      /^sfsink: 2 settings are not settings of .*: reporter\.bootstrap\.server \(did you mean reporter\.bootstrap\.servers\?\), bulk\.size: fix or remove them and import again\n$/,
+    );
+  });
+
+  it('refuses unknown Redpanda fields, in the sink and in a topic mapping', async () => {
+    const block = tmpFile(
+      'block.yaml',
+      'salesforce_sink:\n  max_retires: 3\n  topic_mappings: [{ topic: t, sobject: Lead, operation: insert }]\n',
+    );
+    expectUsageError(
+      await sfsink('--from', 'redpanda', block),
+      /max_retires is not a setting of Redpanda’s salesforce_sink: did you mean max_retries\?/,
+    );
+    const mapping = tmpFile(
+      'mapping.yaml',
+      'salesforce_sink:\n  topic_mappings: [{ topic: t, sobject: Lead, operation: upsert, extrnal_id_field: K__c }]\n',
+    );
+    expectUsageError(
+      await sfsink('--from', 'redpanda', mapping),
+      /topic_mappings\[0\]\.extrnal_id_field is not a setting of a salesforce_sink topic mapping: did you mean topic_mappings\[0\]\.external_id_field\?/,
+    );
+  });
+
+  it('says a MERGE operation has no equivalent, and refuses it where every record would need it', async () => {
+    const honoured = tmpFile(
+      'merge.json',
+      JSON.stringify({
+        topics: 'leads',
+        'salesforce.object': 'Lead',
+        'salesforce.sink.object.operation': 'MERGE',
+      }),
+    );
+    const report = await sfsink('--from', 'confluent', honoured);
+    expect(report.code).toBe(0);
+    expect(report.stderr).toMatch(
+      /no equivalent\s+salesforce\.sink\.object\.operation: "MERGE" is not an operation of the connector or of the sink \(INSERT, UPDATE, UPSERT, DELETE; Salesforce merges records only with its SOAP and Apex merge calls\)/,
+    );
+    const overridden = tmpFile(
+      'merge-override.json',
+      JSON.stringify({
+        topics: 'leads',
+        'salesforce.object': 'Lead',
+        'override.event.type': 'true',
+        'salesforce.sink.object.operation': 'merge',
+      }),
+    );
+    expectUsageError(
+      await sfsink('--from', 'confluent', overridden),
+      /"merge" is not an operation of the connector or of the sink/,
+    );
+    const redpanda = tmpFile(
+      'merge.yaml',
+      'salesforce_sink:\n  topic_mappings: [{ topic: t, sobject: Lead, operation: merge }]\n',
+    );
+    expectUsageError(
+      await sfsink('--from', 'redpanda', redpanda),
+      /operation: "merge" is not an operation of Redpanda’s salesforce_sink or of the sink/,
+    );
+  });
+
+  it('warns that the Confluent quick start addresses updates and deletes by the source org’s Id', async () => {
+    const { code, stderr } = await sfsink('--from', 'confluent', fixture('confluent-leads-sink.json'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      /\n {2}warning {8}mappings\[0\] \(topic "sfdc-pushtopic-lead"\): updated and deleted records find their record by Id, and an Id is valid only in the org it comes from: .*MALFORMED_ID.*; set salesforce\.use\.custom\.id\.field=true and salesforce\.custom\.id\.field\.name=/,
+    );
+    // With an external id there is nothing to warn about.
+    const byExternalId = await sfsink('--from', 'confluent', fixture('confluent-literal-secrets.json'));
+    expect(byExternalId.stderr).not.toMatch(/\bwarning\b/);
+  });
+
+  it('warns for Redpanda updates and deletes without an external id', async () => {
+    const file = tmpFile(
+      'update.yaml',
+      'salesforce_sink:\n  topic_mappings: [{ topic: t, sobject: Lead, operation: delete }]\n',
+    );
+    const { code, stderr } = await sfsink('--from', 'redpanda', file);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      /warning\s+mappings\[0\] \(topic "t"\): deletes find their record by Id.*set external_id_field/,
+    );
+  });
+
+  it('explains each mapping’s operation once, consistently: a custom id without override upserts', async () => {
+    const file = tmpFile(
+      'custom-id.json',
+      JSON.stringify({
+        topics: 'leads, leads-eu',
+        'salesforce.object': 'Lead',
+        'salesforce.use.custom.id.field': 'true',
+        'salesforce.custom.id.field.name': 'CustomId__c',
+      }),
+    );
+    const { code, stderr } = await sfsink('--from', 'confluent', file);
+    expect(code).toBe(0);
+    const operations = stderr.split('\n').filter((l) => /^ {2}operation\s/.test(l));
+    expect(operations).toEqual([
+      '  operation      mappings[0] (topic "leads"): _EventType picks it: created, updated, undeleted → upsert by CustomId__c; deleted → delete by CustomId__c; records without _EventType → upsert by CustomId__c',
+      '  operation      mappings[1] (topic "leads-eu"): _EventType picks it: created, updated, undeleted → upsert by CustomId__c; deleted → delete by CustomId__c; records without _EventType → upsert by CustomId__c',
+    ]);
+    // No other line says what the operations are, so none can say otherwise.
+    expect(stderr).not.toMatch(/created\s*→\s*insert|updated\s*→\s*update|upserted by/);
+    expect(stderr).not.toMatch(/\bwarning\b/);
+  });
+
+  it('reports a Redpanda input’s consumer group and how to continue from its offsets', async () => {
+    const { code, stderr } = await sfsink('--from', 'redpanda', fixture('redpanda-two-mappings.yaml'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      /note\s+input\.kafka_franz\.consumer_group "salesforce-sink": the Kafka consumer group Redpanda commits offsets to; .*consumer\.consumerGroupIds \{"sfdc-pushtopic-lead": "salesforce-sink"\}/,
+    );
+  });
+
+  it('fills in environment references in topic mappings as Redpanda would, and refuses unset ones', async () => {
+    const file = tmpFile(
+      'vars.yaml',
+      `input:\n  kafka_franz:\n    topics: ["${env('LEADS_TOPIC')}"]\nsalesforce_sink:\n  topic_mappings:\n    - { topic: "${env('LEADS_TOPIC')}", sobject: "${env('LEADS_OBJECT:Lead')}", operation: insert }\n`,
+    );
+    delete process.env.LEADS_TOPIC;
+    expectUsageError(
+      await sfsink('--from', 'redpanda', file),
+      /topic_mappings\[0\]\.topic is \$\{LEADS_TOPIC\}, an environment reference Redpanda fills in at start, and LEADS_TOPIC is not set here: set it in this shell and import again/,
+    );
+    process.env.LEADS_TOPIC = 'sfdc-pushtopic-lead';
+    try {
+      const { code, stdout, stderr } = await sfsink('--from', 'redpanda', file);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).mappings).toEqual([
+        { topic: 'sfdc-pushtopic-lead', sobject: 'Lead', operation: 'insert', eventType: 'override' },
+      ]);
+      expect(stderr).toMatch(
+        /converted\s+topic_mappings\[0\]\.topic "\$\{LEADS_TOPIC\}" → "sfdc-pushtopic-lead" \(\$\{LEADS_TOPIC\} from the environment/,
+      );
+      expect(stderr).toMatch(/converted\s+topic_mappings\[0\]\.sobject "\$\{LEADS_OBJECT:Lead\}" → "Lead"/);
+      expect(stderr).toMatch(
+        /note\s+input\.kafka_franz\.topics: \$\{LEADS_TOPIC\} is an environment reference/,
+      );
+    } finally {
+      delete process.env.LEADS_TOPIC;
+    }
+  });
+
+  it('accepts the newer salesforce_sink fields api_version and http', async () => {
+    const file = tmpFile(
+      'newer.yaml',
+      'salesforce_sink:\n  api_version: v64.0\n  http:\n    timeout: 10s\n    tls: { enabled: true }\n  topic_mappings: [{ topic: t, sobject: Lead, operation: insert }]\n',
+    );
+    const { code, stdout, stderr } = await sfsink('--from', 'redpanda', file);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ apiVersion: '64.0', requestTimeout: '10s' });
+    expect(stderr).toMatch(/no equivalent\s+http\.tls: /);
   });
 });
 

@@ -1,7 +1,10 @@
 // `sfsink config import`: converts a Redpanda Connect `salesforce_sink` output or a Confluent Salesforce
-// Bulk API Sink connector configuration into this sink's configuration, and reports every source
-// setting: converted, converted with a change of meaning, or without an equivalent (and what to do
-// instead). Credentials never reach the configuration or the report: they are named, never echoed, and
+// Bulk API Sink connector configuration (JSON, or a standalone worker's `.properties` file) into this
+// sink's configuration, and reports every source setting: converted, converted with a change of
+// meaning, or without an equivalent (and what to do instead); each mapping's operations in one line;
+// warnings where records would be addressed by a source org's Id. A setting the importer does not
+// know is a mistake (exit 2) with the closest known name, since a typo would otherwise change what the
+// sink does without a word. Credentials never reach the configuration or the report: they are named, never echoed, and
 // `--credentials-out` writes them as the Secrets Manager secret's JSON (mode 0600).
 import { closeSync, fchmodSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,8 +18,8 @@ import { UsageError } from './usage-error.ts';
 const HELP = `Usage: sfsink config import --from redpanda|confluent <file> [options]
 
 Converts a Redpanda Connect salesforce_sink (a whole Redpanda config, YAML, or just the block) or a
-Confluent Salesforce Bulk API Sink connector configuration (JSON: {name, config} or the config object)
-into this sink's configuration. Prints the configuration (only what differs from the defaults, plus the
+Confluent Salesforce Bulk API Sink connector configuration (JSON: {name, config} or the config object;
+or a Connect standalone .properties file) into this sink's configuration. Prints the configuration (only what differs from the defaults, plus the
 mappings) on standard output and a report of every source setting on standard error. Credentials are
 never written to the configuration or the report.
 
@@ -29,7 +32,14 @@ Options:
 `;
 
 /** How a source setting fared. */
-export type ReportKind = 'converted' | 'changed' | 'no equivalent' | 'credential' | 'note';
+export type ReportKind =
+  | 'converted'
+  | 'changed'
+  | 'no equivalent'
+  | 'credential'
+  | 'note'
+  | 'operation'
+  | 'warning';
 
 /** One line of the report: a source setting and what became of it. */
 export interface ReportLine {
@@ -183,6 +193,134 @@ function apiVersionOf(value: string, setting: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Unknown settings: the closest known name
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known name a mistyped one most probably meant, if one is close enough. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.min(3, Math.floor(key.length / 6)));
+  let best: { name: string; d: number } | undefined;
+  for (const name of known) {
+    const d = distance(key.toLowerCase(), name.toLowerCase());
+    if (d <= limit && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+/** One line for every unknown setting: each with the name it probably meant. */
+function unknownSettings(keys: readonly string[], known: readonly string[], of: string): UsageError {
+  const guesses = keys.map((k) => closest(k, known));
+  if (keys.length === 1)
+    return usageError(
+      `${keys[0]} is not a setting of ${of}: ${guesses[0] ? `did you mean ${guesses[0]}? Fix` : 'fix'} or remove it and import again`,
+    );
+  const named = keys.map((k, i) => (guesses[i] ? `${k} (did you mean ${guesses[i]}?)` : k));
+  return usageError(
+    `${keys.length} settings are not settings of ${of}: ${named.join(', ')}: fix or remove them and import again`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Connect .properties files
+
+/** Java properties text → key/value pairs (comments, `=`/`:`/space separators, continuations, escapes). */
+function parseProperties(textOfFile: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const raw = textOfFile.split(/\r?\n/);
+  for (let i = 0; i < raw.length; i++) {
+    let line = raw[i]!.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    // A line ending in an odd number of backslashes continues on the next one.
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < raw.length) {
+      line = line.slice(0, -1) + raw[++i]!.replace(/^\s+/, '');
+    }
+    let k = 0;
+    let key = '';
+    while (k < line.length && !/[=:\s]/.test(line[k]!)) {
+      // An escaped separator belongs to the key; unescapeProperty resolves it below.
+      const step = line[k] === '\\' && k + 1 < line.length ? 2 : 1;
+      key += line.slice(k, k + step);
+      k += step;
+    }
+    let rest = line.slice(k).replace(/^\s*/, '');
+    if (rest.startsWith('=') || rest.startsWith(':')) rest = rest.slice(1).replace(/^\s*/, '');
+    out[unescapeProperty(key)] = unescapeProperty(rest);
+  }
+  return out;
+}
+
+function unescapeProperty(value: string): string {
+  return value.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) => {
+    if (c.startsWith('u') && c.length === 5) return String.fromCharCode(Number.parseInt(c.slice(1), 16));
+    return ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[c] ?? c;
+  });
+}
+
+/** Whether a text that is not JSON reads as a properties file: `key=value` lines and comments. */
+function looksLikeProperties(textOfFile: string): boolean {
+  const lines = textOfFile.split(/\r?\n/).filter((l) => l.trim() !== '' && !/^\s*[#!]/.test(l));
+  return lines.length > 0 && /^\s*[A-Za-z0-9_.-]+\s*[=:]/.test(lines[0]!);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Each mapping's operation, said once
+
+/** What the sink will do with each record of a mapping, in one sentence. */
+function operationLine(mapping: MappingDraft): string {
+  const ext = mapping.externalIdField;
+  const by = (op: string) =>
+    op === 'insert' ? 'insert' : ext ? `${op} by ${ext}` : op === 'upsert' ? 'upsert' : `${op} by Id`;
+  if (mapping.eventType === 'override') {
+    const op = mapping.operation ?? (ext ? 'upsert' : 'insert');
+    return `every record: ${by(op)} (_EventType is ignored)`;
+  }
+  const fallback = mapping.operation ?? (ext ? 'upsert' : 'insert');
+  return ext
+    ? `_EventType picks it: created, updated, undeleted → upsert by ${ext}; deleted → delete by ${ext}; records without _EventType → ${by(fallback)}`
+    : `_EventType picks it: created, undeleted → insert; updated → update by Id; deleted → delete by Id; records without _EventType → ${by(fallback)}`;
+}
+
+/** Whether some records of the mapping would be found by their Id field rather than an external id. */
+function addressesById(mapping: MappingDraft): boolean {
+  if (mapping.externalIdField) return false;
+  if (mapping.eventType !== 'override') return true;
+  return mapping.operation === 'update' || mapping.operation === 'delete';
+}
+
+const CROSS_ORG_WARNING =
+  'an Id is valid only in the org it comes from: records streamed from another org (as the PushTopic source connector writes them) fail with MALFORMED_ID or INVALID_CROSS_REFERENCE_KEY';
+
+/** The operation line of every mapping, and the cross-org warning where it applies. */
+function reportOperations(draft: Draft, report: Reporter, key: string, fix: string): void {
+  draft.mappings.forEach((mapping, i) => {
+    const where = `mappings[${i}] (topic "${mapping.topic}")`;
+    report.add('operation', where, operationLine(mapping), { key });
+    if (addressesById(mapping)) {
+      const which =
+        mapping.eventType === 'override' ? `${mapping.operation}s` : 'updated and deleted records';
+      report.add('warning', where, `${which} find their record by Id, and ${CROSS_ORG_WARNING}; ${fix}`, {
+        key,
+      });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The draft configuration and the report
 
 interface MappingDraft {
@@ -256,6 +394,24 @@ function defaultNote(ours: number | string, def: number | string): string {
 // Redpanda Connect salesforce_sink
 
 const REDPANDA_DEFAULTS = { max_retries: 10, bulk_batch_size: 1000, max_in_flight: 1 };
+/** The salesforce_sink's fields (Redpanda Connect 4.85 to 4.93: api_version and http are the newer ones). */
+const REDPANDA_KEYS = [
+  'org_url',
+  'client_id',
+  'client_secret',
+  'restapi_version',
+  'api_version',
+  'request_timeout',
+  'max_retries',
+  'bulk_batch_size',
+  'max_concurrent_bulk_jobs',
+  'bulk_poll_interval',
+  'batch_period',
+  'max_in_flight',
+  'topic_mappings',
+  'http',
+];
+const REDPANDA_MAPPING_KEYS = ['topic', 'sobject', 'operation', 'external_id_field', 'mode', 'all_or_none'];
 
 interface FoundSink {
   path: string;
@@ -332,6 +488,9 @@ export function convertRedpanda(document: unknown): Conversion {
   const sources: Record<string, string> = {};
   const values: CredentialsFound['values'] = {};
 
+  const unknown = Object.keys(block).filter((k) => !REDPANDA_KEYS.includes(k));
+  if (unknown.length > 0) throw unknownSettings(unknown, REDPANDA_KEYS, 'Redpanda\u2019s salesforce_sink');
+
   for (const [key, value] of Object.entries(block)) {
     if (isReference(value) && !['org_url', 'client_id', 'client_secret'].includes(key)) {
       report.add(
@@ -348,7 +507,8 @@ export function convertRedpanda(document: unknown): Conversion {
       case 'client_secret':
         redpandaCredential(block, key, report, values);
         break;
-      case 'restapi_version': {
+      case 'restapi_version':
+      case 'api_version': {
         const version = apiVersionOf(text(value, key), key);
         if (version !== DEFAULTS.apiVersion) draft.apiVersion = version;
         sources.apiVersion = key;
@@ -441,12 +601,9 @@ export function convertRedpanda(document: unknown): Conversion {
           convertRedpandaMapping(m, i, draft, sources, report);
         });
         break;
-      default:
-        report.add(
-          'note',
-          key,
-          'not a salesforce_sink field the importer knows (Redpanda Connect 4.85 docs): not converted',
-        );
+      case 'http':
+        convertRedpandaHttp(value, draft, sources, report);
+        break;
     }
   }
 
@@ -489,6 +646,13 @@ export function convertRedpanda(document: unknown): Conversion {
     '(messages)',
     'Redpanda\u2019s salesforce_sink writes messages of {topic, data} built by a processor; the sink reads each Kafka record\u2019s value (JSON) as the sObject\u2019s fields, so that processor has no equivalent',
   );
+  reportRedpandaInputs(document, sink.path, draft, report);
+  reportOperations(
+    draft,
+    report,
+    'topic_mappings',
+    'set external_id_field to an external id field of both orgs and import again',
+  );
 
   return {
     origin: `Redpanda salesforce_sink at ${sink.path}`,
@@ -510,21 +674,42 @@ function convertRedpandaMapping(
   const add = (kind: ReportKind, setting: string, message: string, from?: unknown) =>
     report.add(kind, setting, message, { key: 'topic_mappings', from });
   if (!isObject(m)) throw usageError(`${src}: is not a mapping ({topic, sobject, …})`);
+  const unknown = Object.keys(m).filter((k) => !REDPANDA_MAPPING_KEYS.includes(k));
+  if (unknown.length > 0)
+    throw unknownSettings(
+      unknown.map((k) => `${src}.${k}`),
+      REDPANDA_MAPPING_KEYS.map((k) => `${src}.${k}`),
+      'a salesforce_sink topic mapping',
+    );
+  /** A mapping's text, with Redpanda's `${VAR}` interpolation done as Redpanda would at start. */
+  const field = (key: string): string | undefined => {
+    if (m[key] === undefined || m[key] === '') return undefined;
+    const raw = text(m[key], `${src}.${key}`);
+    const { value, refs } = interpolate(raw, `${src}.${key}`);
+    if (refs.length > 0)
+      add(
+        'converted',
+        `${src}.${key}`,
+        `→ "${value}" (${refs.join(', ')} from the environment: Redpanda fills references in at start, the sink\u2019s configuration holds the value)`,
+        raw,
+      );
+    return value;
+  };
   const required = (key: 'topic' | 'sobject') => {
-    if (m[key] === undefined || m[key] === '') throw usageError(`${src}.${key}: is missing`);
-    return text(m[key], `${src}.${key}`);
+    const value = field(key);
+    if (value === undefined) throw usageError(`${src}.${key}: is missing`);
+    return value;
   };
   const topic = required('topic');
   const sobject = required('sobject');
   const defaulted = m.operation === undefined;
-  const operation = (defaulted ? 'upsert' : text(m.operation, `${src}.operation`).trim()) as Operation;
+  const operation = (defaulted ? 'upsert' : field('operation')!.trim()) as Operation;
   if (!['insert', 'update', 'upsert', 'delete'].includes(operation))
-    throw usageError(`${src}.operation: "${operation}" is not insert, update, upsert or delete`);
-  const externalId =
-    m.external_id_field === undefined || m.external_id_field === ''
-      ? undefined
-      : text(m.external_id_field, `${src}.external_id_field`);
-  const mode = m.mode === undefined ? 'realtime' : text(m.mode, `${src}.mode`).trim();
+    throw usageError(
+      `${src}.operation: "${operation}" is not an operation of Redpanda\u2019s salesforce_sink or of the sink (insert, update, upsert, delete)`,
+    );
+  const externalId = field('external_id_field');
+  const mode = m.mode === undefined ? 'realtime' : field('mode')!.trim();
   if (mode !== 'realtime' && mode !== 'bulk')
     throw usageError(`${src}.mode: "${mode}" is not realtime or bulk`);
   const allOrNone = m.all_or_none === undefined ? false : boolean(m.all_or_none, `${src}.all_or_none`);
@@ -558,9 +743,99 @@ function convertRedpandaMapping(
       'applies to realtime mappings only (Redpanda ignores it in bulk mode): left out',
     );
   else if (allOrNone) add('converted', `${src}.all_or_none`, '→ allOrNone true', true);
-  for (const key of Object.keys(m)) {
-    if (!['topic', 'sobject', 'operation', 'external_id_field', 'mode', 'all_or_none'].includes(key))
-      add('note', `${src}.${key}`, 'not a topic_mappings field the importer knows: not converted');
+}
+
+/** Redpanda's `${VAR}` / `${VAR:default}` references resolved from the environment, as Redpanda does. */
+function interpolate(raw: string, setting: string): { value: string; refs: string[] } {
+  const refs: string[] = [];
+  const missing: string[] = [];
+  const value = raw.replace(REFERENCE, (match) => {
+    const [name, ...fallback] = match.slice(2, -1).split(':');
+    refs.push(`\${${name}}`);
+    const found = process.env[name!];
+    if (found !== undefined && found !== '') return found;
+    if (fallback.length > 0) return fallback.join(':');
+    missing.push(name!);
+    return match;
+  });
+  if (missing.length > 0)
+    throw usageError(
+      `${setting} is ${raw.trim()}, an environment reference Redpanda fills in at start, and ${missing.join(', ')} is not set here: set it in this shell and import again, or write the value in the file`,
+    );
+  return { value, refs };
+}
+
+/** The `http` block of newer salesforce_sink versions: its timeout is ours; TLS needs no setting. */
+function convertRedpandaHttp(
+  value: unknown,
+  draft: Draft,
+  sources: Record<string, string>,
+  report: Reporter,
+) {
+  if (!isObject(value)) throw usageError('http: expected an object ({timeout, tls, …})');
+  for (const [key, sub] of Object.entries(value)) {
+    const setting = `http.${key}`;
+    if (key === 'timeout') {
+      const ms = goDuration(sub, setting);
+      const ours = formatDuration(ms);
+      if (ms !== DEFAULTS.requestTimeout) draft.requestTimeout = ours;
+      sources.requestTimeout = setting;
+      report.add(
+        'converted',
+        setting,
+        `→ requestTimeout "${ours}"${defaultNote(ms, DEFAULTS.requestTimeout)}`,
+        {
+          key: 'http',
+          from: sub,
+        },
+      );
+    } else
+      report.add(
+        'no equivalent',
+        setting,
+        'the sink\u2019s HTTP client always verifies Salesforce\u2019s TLS certificate and needs no client settings',
+        { key: 'http' },
+      );
+  }
+}
+
+/** Kafka inputs beside the sink: their consumer group and environment references in topic names. */
+function reportRedpandaInputs(document: unknown, sinkPath: string, draft: Draft, report: Reporter): void {
+  const inputs: Array<{ path: string; node: Obj }> = [];
+  const walk = (node: unknown, path: string) => {
+    if (Array.isArray(node)) {
+      for (const [i, item] of node.entries()) walk(item, `${path}[${i}]`);
+    } else if (isObject(node)) {
+      if (path !== sinkPath && ('consumer_group' in node || 'topics' in node)) inputs.push({ path, node });
+      for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+    }
+  };
+  walk(document, '');
+  const topics = draft.mappings.map((m) => m.topic);
+  for (const { path, node } of inputs) {
+    if (typeof node.consumer_group === 'string' && node.consumer_group.trim() !== '') {
+      const group = node.consumer_group.trim();
+      const advice =
+        topics.length === 1
+          ? `set consumer.consumerGroupIds {"${topics[0]}": "${group}"} in the deployment file`
+          : `Lambda needs one group per topic, so only one topic can keep it: set consumer.consumerGroupIds {"${topics[0]}": "${group}"} in the deployment file; the other topics start at consumer.startingPosition`;
+      report.add(
+        'note',
+        `${path}.consumer_group`,
+        `the Kafka consumer group Redpanda commits offsets to; to continue from them, ${advice}`,
+        { key: '(inputs)', from: group },
+      );
+    }
+    const listed = Array.isArray(node.topics) ? node.topics : [];
+    for (const t of listed) {
+      if (typeof t === 'string' && referencesIn(t, 'redpanda').length > 0)
+        report.add(
+          'note',
+          `${path}.topics`,
+          `${t} is an environment reference Redpanda fills in at start: the deployment file\u2019s event source mappings read the mappings\u2019 topics (${topics.join(', ')}); check that they are the topics it names`,
+          { key: '(inputs)' },
+        );
+    }
   }
 }
 
@@ -581,6 +856,77 @@ const USED_BY: Record<SalesforceCredentials['authType'], SecretField[]> = {
   jwt: ['loginUrl', 'clientId', 'username', 'privateKey'],
   password: ['loginUrl', 'clientId', 'clientSecret', 'username', 'password', 'securityToken'],
 };
+
+/**
+ * Every setting of the connector (Confluent's configuration reference) and the Kafka Connect settings
+ * a sink connector's configuration commonly holds: a key close to one of these but not equal is a typo.
+ */
+const CONFLUENT_KEYS = [
+  'name',
+  'connector.class',
+  'tasks.max',
+  'topics',
+  'topics.regex',
+  'salesforce.object',
+  'salesforce.sink.object.operation',
+  'override.event.type',
+  'salesforce.use.custom.id.field',
+  'salesforce.custom.id.field.name',
+  'salesforce.ignore.fields',
+  'salesforce.ignore.reference.fields',
+  'salesforce.version',
+  'salesforce.instance',
+  'salesforce.username',
+  'salesforce.password',
+  'salesforce.password.token',
+  'salesforce.consumer.key',
+  'salesforce.consumer.secret',
+  'salesforce.grant.type',
+  'salesforce.jwt.keystore.path',
+  'salesforce.jwt.keystore.password',
+  'connection.timeout',
+  'request.max.retries.time.ms',
+  'behavior.on.api.errors',
+  'curl.logging',
+  'connection.max.message.size',
+  'http.proxy',
+  'http.proxy.auth.scheme',
+  'http.proxy.user',
+  'http.proxy.password',
+  'reporter.bootstrap.servers',
+  'reporter.result.topic.name',
+  'reporter.error.topic.name',
+  'reporter.result.topic.replication.factor',
+  'reporter.error.topic.replication.factor',
+  'reporter.result.topic.partitions',
+  'reporter.error.topic.partitions',
+  'reporter.result.topic.value.format',
+  'reporter.error.topic.value.format',
+  'reporter.security.protocol',
+  'reporter.sasl.mechanism',
+  'reporter.sasl.jaas.config',
+  'confluent.license',
+  'confluent.topic',
+  'confluent.topic.bootstrap.servers',
+  'confluent.topic.replication.factor',
+  'key.converter',
+  'value.converter',
+  'header.converter',
+  'key.converter.schemas.enable',
+  'value.converter.schemas.enable',
+  'value.converter.schema.registry.url',
+  'transforms',
+  'predicates',
+  'errors.tolerance',
+  'errors.log.enable',
+  'errors.log.include.messages',
+  'errors.retry.timeout',
+  'errors.retry.delay.max.ms',
+  'errors.deadletterqueue.topic.name',
+  'errors.deadletterqueue.topic.replication.factor',
+  'errors.deadletterqueue.context.headers.enable',
+  'config.action.reload',
+];
 
 const SCHEMA_CONVERTERS = /AvroConverter|ProtobufConverter|JsonSchemaConverter/;
 
@@ -649,6 +995,10 @@ const CONFLUENT_NO_EQUIVALENT: Array<[RegExp, string]> = [
   ],
   [/^header\.converter/, 'record headers aren\u2019t written to Salesforce'],
   [/^key\.converter/, 'record keys aren\u2019t written to Salesforce: nothing to set'],
+  [
+    /^config\.action\.reload$/,
+    'the functions read their configuration at deployment; change it with a deploy',
+  ],
 ];
 
 function valueConverterNote(key: string, value: string): [ReportKind, string] {
@@ -792,11 +1142,16 @@ export function convertConfluent(document: unknown): Conversion {
       : boolean(config['override.event.type'], 'override.event.type');
   const operationText = config['salesforce.sink.object.operation'];
   let operation: Operation | undefined;
+  const supported = ['insert', 'update', 'upsert', 'delete'];
+  const unsupported =
+    operationText !== undefined && !supported.includes(operationText.trim().toLowerCase())
+      ? `"${operationText.trim()}" is not an operation of the connector or of the sink (INSERT, UPDATE, UPSERT, DELETE${/^merge$/i.test(operationText.trim()) ? '; Salesforce merges records only with its SOAP and Apex merge calls' : ''})`
+      : undefined;
   if (override) {
     const op = (operationText ?? 'INSERT').trim().toLowerCase();
-    if (!['insert', 'update', 'upsert', 'delete'].includes(op))
+    if (unsupported)
       throw usageError(
-        `salesforce.sink.object.operation: "${operationText}" is not INSERT, UPDATE, UPSERT or DELETE`,
+        `salesforce.sink.object.operation: ${unsupported}: with override.event.type true every record needs one of them`,
       );
     operation = op as Operation;
     report.add(
@@ -818,14 +1173,14 @@ export function convertConfluent(document: unknown): Conversion {
     report.add(
       'converted',
       'override.event.type',
-      `${config['override.event.type'] === undefined ? '(not set) ' : ''}→ eventType "honour" (the sink\u2019s default, so left out): _EventType picks the operation (created→insert, updated→update, deleted→delete; undeleted→insert)`,
+      `${config['override.event.type'] === undefined ? '(not set) ' : ''}→ eventType "honour" (the sink\u2019s default, so left out): _EventType picks each record\u2019s operation (see each mapping\u2019s operation line)`,
       { from: config['override.event.type'] },
     );
     if (operationText !== undefined)
       report.add(
         'no equivalent',
         'salesforce.sink.object.operation',
-        'the connector ignores it unless override.event.type is true, so it is left out (with eventType honour, the sink\u2019s operation applies only to records without _EventType)',
+        `${unsupported ? `${unsupported}; besides, ` : ''}the connector ignores it unless override.event.type is true, so it is left out (with eventType honour, the sink\u2019s operation applies only to records without _EventType)`,
       );
   }
   done('override.event.type', 'salesforce.sink.object.operation');
@@ -842,7 +1197,7 @@ export function convertConfluent(document: unknown): Conversion {
     report.add(
       'converted',
       'salesforce.custom.id.field.name',
-      `→ externalIdField "${customId}": it addresses records in the target org${override ? '' : '; with eventType honour, created and updated records are upserted by it and updates and deletes find their record by it'}`,
+      `→ externalIdField "${customId}": it addresses records in the target org (it must be an external id field there)`,
     );
     report.add('converted', 'salesforce.use.custom.id.field', '→ externalIdField is set', { from: 'true' });
   } else if (useCustomId) {
@@ -925,8 +1280,13 @@ export function convertConfluent(document: unknown): Conversion {
   convertReporter(config, name, draft, sources, report, done);
   const credentials = confluentCredentials(config, report, done);
 
+  const unknown: string[] = [];
   for (const key of Object.keys(config)) {
     if (handled.has(key)) continue;
+    if (!CONFLUENT_KEYS.includes(key) && closest(key, CONFLUENT_KEYS)) {
+      unknown.push(key);
+      continue;
+    }
     if (/^value\.converter/.test(key)) {
       const [kind, why] = valueConverterNote(key, config[key]!);
       report.add(kind, key, why);
@@ -934,9 +1294,17 @@ export function convertConfluent(document: unknown): Conversion {
     }
     const rule = CONFLUENT_NO_EQUIVALENT.find(([pattern]) => pattern.test(key));
     if (rule) report.add('no equivalent', key, rule[1]);
-    else report.add('note', key, 'not a setting the importer knows: not converted');
+    else unknown.push(key);
   }
+  if (unknown.length > 0)
+    throw unknownSettings(unknown, CONFLUENT_KEYS, 'the Salesforce Bulk API sink connector or Kafka Connect');
   eventTypeTransformNote(config, report);
+  reportOperations(
+    draft,
+    report,
+    'salesforce.object',
+    'set salesforce.use.custom.id.field=true and salesforce.custom.id.field.name=<an external id field of both orgs> and import again (or set externalIdField on the mapping)',
+  );
 
   return {
     origin: `Confluent connector ${name ? `"${name}" ` : ''}(Salesforce Bulk API sink)`,
@@ -1226,9 +1594,11 @@ function parseSource(textOfFile: string, from: Flavour, path: string): unknown {
       throw usageError(`${path} is not valid YAML: ${first}`);
     }
   }
+  if (/\.properties$/i.test(path)) return parseProperties(textOfFile);
   try {
     return JSON.parse(textOfFile);
   } catch (error) {
+    if (looksLikeProperties(textOfFile)) return parseProperties(textOfFile);
     const message = (error as Error).message;
     const line = /\(line (\d+) column (\d+)\)/.exec(message);
     const position = /at position (\d+)/.exec(message);
@@ -1238,7 +1608,7 @@ function parseSource(textOfFile: string, from: Flavour, path: string): unknown {
         ? ` (at position ${position[1]})`
         : '';
     throw usageError(
-      `${path} is not valid JSON${where}: a connector configuration is a JSON object, {"name": …, "config": {…}}`,
+      `${path} is not valid JSON${where}: a connector configuration is a JSON object, {"name": …, "config": {…}}, or a .properties file`,
     );
   }
 }
@@ -1265,10 +1635,10 @@ function validate(conversion: Conversion): void {
       const key = keys.find(
         (k) => problem === k || problem.startsWith(`${k}.`) || problem.startsWith(`${k}:`),
       );
-      return `  - ${problem}${key ? ` (from ${conversion.sources[key]})` : ''}`;
+      return `${problem}${key ? ` (from ${conversion.sources[key]})` : ''}`;
     });
     throw usageError(
-      `the converted configuration is not valid, so nothing was written; fix the source and import again:\n${problems.join('\n')}`,
+      `the converted configuration is not valid, so nothing was written: ${problems.join('; ')}; fix the source and import again`,
     );
   }
 }

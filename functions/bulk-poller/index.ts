@@ -1,7 +1,7 @@
 // Lambda entry point for the bulk job state machine's poll task: wiring only.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -10,10 +10,11 @@ import type { Context } from 'aws-lambda';
 import { pollBulkJob } from '../../lib/bulk/poll.ts';
 import type { BulkExecutionInput } from '../../lib/bulk/state-machine.ts';
 import { awsDeps } from '../../lib/runtime/aws.ts';
-import { sinkLogger } from '../../lib/runtime/powertools.ts';
+import { METRIC } from '../../lib/runtime/metrics.ts';
+import { sinkLogger, sinkMetrics } from '../../lib/runtime/powertools.ts';
 
 const logger = new Logger({ serviceName: 'sfsink-bulk-poller' });
-const metrics = new Metrics({ namespace: 'sfsink', serviceName: 'sfsink' });
+const metrics = sinkMetrics(process.env);
 const tracer = new Tracer({ serviceName: 'sfsink-bulk-poller' });
 const log = sinkLogger(logger);
 const deps = awsDeps(process.env, log);
@@ -26,13 +27,13 @@ async function poll(input: BulkExecutionInput, context: Context) {
     logger: log,
   });
   if (next.result) {
-    metrics.addMetric('RecordsSucceeded', MetricUnit.Count, next.result.succeeded);
-    metrics.addMetric('RecordsFailed', MetricUnit.Count, next.result.failed);
+    metrics.addMetric(METRIC.recordsSucceeded, MetricUnit.Count, next.result.succeeded);
+    metrics.addMetric(METRIC.recordsFailed, MetricUnit.Count, next.result.failed);
     const perTarget = metrics.singleMetric();
     perTarget.addDimensions({ sobject: next.result.sobject, mode: 'bulk' });
-    perTarget.addMetric('RecordsSucceeded', MetricUnit.Count, next.result.succeeded);
-    perTarget.addMetric('RecordsFailed', MetricUnit.Count, next.result.failed);
-    if (next.result.jobState !== 'JobComplete') metrics.addMetric('BulkJobsFailed', MetricUnit.Count, 1);
+    perTarget.addMetric(METRIC.recordsSucceeded, MetricUnit.Count, next.result.succeeded);
+    perTarget.addMetric(METRIC.recordsFailed, MetricUnit.Count, next.result.failed);
+    if (next.result.jobState !== 'JobComplete') metrics.addMetric(METRIC.bulkJobsFailed, MetricUnit.Count, 1);
   }
   return next;
 }

@@ -1,7 +1,7 @@
 // Lambda entry point for the Kafka event source mapping (MSK or self-managed Kafka): wiring only.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -11,11 +11,12 @@ import type { ExecutionStarter } from '../../lib/bulk/executions.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
 import { awsDeps } from '../../lib/runtime/aws.ts';
 import { ENVIRONMENT } from '../../lib/runtime/environment.ts';
-import { sinkLogger } from '../../lib/runtime/powertools.ts';
+import { METRIC } from '../../lib/runtime/metrics.ts';
+import { sinkLogger, sinkMetrics } from '../../lib/runtime/powertools.ts';
 import { processBatch } from '../../lib/sink/process-batch.ts';
 
 const logger = new Logger({ serviceName: 'sfsink' });
-const metrics = new Metrics({ namespace: 'sfsink', serviceName: 'sfsink' });
+const metrics = sinkMetrics(process.env);
 const tracer = new Tracer({ serviceName: 'sfsink' });
 const log = sinkLogger(logger);
 const deps = awsDeps(process.env, log);
@@ -35,30 +36,31 @@ async function sink(event: LambdaKafkaEvent, context: Context) {
     executions: deps.executions ?? noBulk,
     salesforce,
     group,
+    invocationId: context.awsRequestId,
     deadline: Date.now() + context.getRemainingTimeInMillis(),
     logger: log,
   });
   const { summary } = result;
-  metrics.addMetric('RecordsSucceeded', MetricUnit.Count, summary.succeeded);
-  metrics.addMetric('RecordsFailed', MetricUnit.Count, summary.failed);
-  metrics.addMetric('RecordsRejected', MetricUnit.Count, summary.rejected);
-  metrics.addMetric('RecordsSubmittedToBulk', MetricUnit.Count, summary.tracked);
-  metrics.addMetric('RecordsHandedBack', MetricUnit.Count, summary.handedBack);
+  metrics.addMetric(METRIC.recordsSucceeded, MetricUnit.Count, summary.succeeded);
+  metrics.addMetric(METRIC.recordsFailed, MetricUnit.Count, summary.failed);
+  metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, summary.rejected);
+  metrics.addMetric(METRIC.recordsSubmittedToBulk, MetricUnit.Count, summary.tracked);
+  metrics.addMetric(METRIC.recordsHandedBack, MetricUnit.Count, summary.handedBack);
   for (const [target, counts] of Object.entries(summary.byTarget)) {
     const [sobject, mode] = target.split('|');
     const perTarget = metrics.singleMetric();
     perTarget.addDimensions({ sobject: sobject!, mode: mode || 'none' });
-    perTarget.addMetric('RecordsSucceeded', MetricUnit.Count, counts.succeeded);
-    perTarget.addMetric('RecordsFailed', MetricUnit.Count, counts.failed);
-    perTarget.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
+    perTarget.addMetric(METRIC.recordsSucceeded, MetricUnit.Count, counts.succeeded);
+    perTarget.addMetric(METRIC.recordsFailed, MetricUnit.Count, counts.failed);
+    perTarget.addMetric(METRIC.recordsRejected, MetricUnit.Count, counts.rejected);
   }
-  metrics.addMetric('SalesforceApiCalls', MetricUnit.Count, salesforce.callCount());
-  metrics.addMetric('CheckpointLag', MetricUnit.Count, summary.checkpointLag);
+  metrics.addMetric(METRIC.salesforceApiCalls, MetricUnit.Count, salesforce.callCount());
+  metrics.addMetric(METRIC.checkpointLag, MetricUnit.Count, summary.checkpointLag);
   if (hasBulkMappings)
-    metrics.addMetric('BulkJobsInFlight', MetricUnit.Count, await deps.jobs.inFlight(group));
+    metrics.addMetric(METRIC.bulkJobsInFlight, MetricUnit.Count, await deps.jobs.inFlight(group));
   const usage = salesforce.apiUsage();
   if (usage && usage.max > 0)
-    metrics.addMetric('SalesforceApiUsagePercent', MetricUnit.Percent, (100 * usage.used) / usage.max);
+    metrics.addMetric(METRIC.salesforceApiUsagePercent, MetricUnit.Percent, (100 * usage.used) / usage.max);
   return { batchItemFailures: result.batchItemFailures };
 }
 

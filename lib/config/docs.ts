@@ -1,5 +1,5 @@
-// Renders the configuration reference (a Markdown table) from the zod schema, so the README cannot
-// drift from what the code accepts.
+// Renders the configuration reference (a Markdown list, wrapped to fit a 100-column terminal) from the
+// zod schema, so the README cannot drift from what the code accepts.
 import { z } from 'zod';
 import { configSchema } from './schema.ts';
 
@@ -15,12 +15,28 @@ interface JsonSchemaNode {
   pattern?: string;
 }
 
+const WIDTH = 100;
+
 function typeOf(node: JsonSchemaNode): string {
-  if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
-  if (node.anyOf) return [...new Set(node.anyOf.map(typeOf))].join(' \\| ');
+  if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' | ');
+  if (node.anyOf) return [...new Set(node.anyOf.map(typeOf))].join(' | ');
   if (node.type === 'array') return `${node.items ? typeOf(node.items) : 'any'}[]`;
-  if (Array.isArray(node.type)) return node.type.join(' \\| ');
+  if (Array.isArray(node.type)) return node.type.join(' | ');
   return node.type ?? 'any';
+}
+
+/** A list item wrapped at the width, continuation lines indented under its text. */
+function item(text: string): string {
+  const lines: string[] = [];
+  let line = '-';
+  for (const word of text.split(' ')) {
+    if (line.length + 1 + word.length > WIDTH && line.trim() !== '-') {
+      lines.push(line);
+      line = `  ${word}`;
+    } else line += ` ${word}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
 
 function rows(node: JsonSchemaNode, prefix: string, out: string[]): void {
@@ -41,22 +57,26 @@ function rows(node: JsonSchemaNode, prefix: string, out: string[]): void {
           : ''
         : `\`${JSON.stringify(child.default)}\``;
     const type = nested ? (child.type === 'array' ? 'object[]' : 'object') : typeOf(child);
-    out.push(
-      `| \`${path}\` | ${type} | ${defaultText} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`,
-    );
+    const facts = [
+      type,
+      defaultText === '**required**' ? defaultText : defaultText && `default ${defaultText}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    out.push(item(`\`${path}\` (${facts}): ${child.description ?? ''}`.trim()));
     if (nested) rows(nested, child.type === 'array' ? `${path}[].` : `${path}.`, out);
   }
 }
 
 /**
- * The configuration reference as a Markdown table: every key, its type, default and description.
+ * The configuration reference as a Markdown list: every key, its type, default and description.
  *
  * @example
  * console.log(configReference());
  */
 export function configReference(): string {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
-  const out = ['| key | type | default | description |', '| --- | --- | --- | --- |'];
+  const out: string[] = [];
   rows(schema, '', out);
   return out.join('\n');
 }

@@ -180,6 +180,16 @@ export const configSchema = z
       description:
         "Percent of the org's daily API allowance past which realtime writes slow down (a pause of 1–10 s before each call, longer near the limit) and a warning is logged; 100 turns it off.",
     }),
+    proxyUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, {
+        error: 'is not a proxy URL: write http://host:port (or http://user:password@host:port)',
+      })
+      .optional()
+      .meta({
+        description:
+          'HTTP(S) proxy for every Salesforce call (token requests, REST, Bulk uploads and result downloads), e.g. `http://proxy.internal:3128`. Default: `HTTPS_PROXY`/`HTTP_PROXY` from the environment; `NO_PROXY` exempts hosts either way. Credentials in the URL are never logged.',
+      }),
     maxInFlight: z.number().int().min(1).max(25).default(4).meta({
       description:
         'Collections calls in flight at once (per invocation); Salesforce allows 25 concurrent long requests per org.',

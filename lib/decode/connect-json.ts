@@ -22,12 +22,18 @@ const TIME = 'org.apache.kafka.connect.data.Time';
 const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 const DAY_MS = 86_400_000;
 
-/** Whether a parsed JSON value is a Connect envelope: exactly `schema` (with a `type`) and `payload`. */
-export function isConnectEnvelope(value: unknown): value is { schema: ConnectSchema; payload: JsonValue } {
+/**
+ * Whether a parsed JSON value is a Connect envelope: exactly `schema` (with a `type`, or null: the
+ * JsonConverter writes `"schema": null` for schemaless values) and `payload`.
+ */
+export function isConnectEnvelope(
+  value: unknown,
+): value is { schema: ConnectSchema | null; payload: JsonValue } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   if (!('schema' in value) || !('payload' in value) || Object.keys(value).length !== 2) return false;
   const schema = (value as { schema: unknown }).schema;
-  return typeof schema === 'object' && schema !== null && typeof (schema as ConnectSchema).type === 'string';
+  if (schema === null) return true;
+  return typeof schema === 'object' && typeof (schema as ConnectSchema).type === 'string';
 }
 
 /**
@@ -141,6 +147,9 @@ function convert(schema: ConnectSchema, value: JsonValue, path: string): JsonVal
  *   payload: { CreatedDate: 1670582776000 },
  * }); // { CreatedDate: '2022-12-09T10:46:16.000Z' }
  */
-export function unwrapConnectEnvelope(envelope: { schema: ConnectSchema; payload: JsonValue }): JsonValue {
-  return convert(envelope.schema, envelope.payload, 'payload');
+export function unwrapConnectEnvelope(envelope: {
+  schema: ConnectSchema | null;
+  payload: JsonValue;
+}): JsonValue {
+  return envelope.schema === null ? envelope.payload : convert(envelope.schema, envelope.payload, 'payload');
 }

@@ -46,7 +46,8 @@ function decodeHeaders(headers: LambdaKafkaRecord['headers']): KafkaHeader[] {
 }
 
 /**
- * Flattens a Lambda Kafka event into records, partition by partition, each in offset order.
+ * Flattens a Lambda Kafka event into records, partition by partition, each in offset order, each offset
+ * once.
  * Throws `InvalidEventError` only when the event itself has no Kafka shape.
  *
  * @example
@@ -64,6 +65,8 @@ export function recordsOfEvent(event: LambdaKafkaEvent): KafkaRecord[] {
     );
   }
   const out: KafkaRecord[] = [];
+  // An offset is one record: delivered twice in one event (a retried fetch), it is handled once.
+  const seen = new Set<string>();
   for (const [partitionKey, records] of Object.entries(event.records)) {
     if (!Array.isArray(records)) throw new InvalidEventError(`records["${partitionKey}"] is not an array`);
     const sorted = [...records].sort((a, b) => a.offset - b.offset);
@@ -73,6 +76,9 @@ export function recordsOfEvent(event: LambdaKafkaEvent): KafkaRecord[] {
           `a record in records["${partitionKey}"] lacks topic, partition or offset`,
         );
       }
+      const coordinates = `${r.topic}\u0000${r.partition}\u0000${r.offset}`;
+      if (seen.has(coordinates)) continue;
+      seen.add(coordinates);
       out.push({
         topic: r.topic,
         partition: r.partition,

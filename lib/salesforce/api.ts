@@ -199,6 +199,8 @@ export function createApi(options: ApiOptions): Api {
           case 'retry': {
             const { errorCode, message } = verdict.error;
             const safeMessage = redactor.redact(message);
+            // 500/502/504: Salesforce may have applied the request before answering so.
+            if (!verdict.unprocessed) maybeAppliedBefore = true;
             if (!verdict.unprocessed && !request.idempotent) {
               throw new ResponseLostError(
                 request.what,

@@ -19,7 +19,7 @@ import {
   forgetCachedField,
 } from './describe.ts';
 import { resolveExternalIds } from './external-ids.ts';
-import { createFetchSend, createJsforceSend, type Send, type SendStreamed } from './http.ts';
+import { createFetchSend, createJsforceSend, proxySecrets, type Send, type SendStreamed } from './http.ts';
 import { createRedactor, type SalesforceLogger, safeLogger } from './redact.ts';
 import { DEFAULT_BACKOFF } from './retry.ts';
 import { runStage } from './stage.ts';
@@ -47,7 +47,9 @@ export interface SalesforceClientOptions {
   /** The credentials secret: its JSON text or the parsed object (validated either way). */
   credentials: SalesforceCredentials | string;
   config: Pick<SinkConfig, 'apiVersion' | 'requestTimeout' | 'maxRetries' | 'maxInFlight'> &
-    Partial<Pick<SinkConfig, 'apiUsageThreshold'>>;
+    Partial<Pick<SinkConfig, 'apiUsageThreshold' | 'proxyUrl'>>;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY come from here (default: process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Receives redacted messages only. Powertools' Logger fits. */
   logger?: SalesforceLogger;
   /** Uniform in [0, 1), for backoff jitter. */
@@ -89,7 +91,13 @@ function entry<V>(map: Map<string, V>, key: string, create: () => V): V {
  */
 export function createSalesforceClient(options: SalesforceClientOptions): SalesforceClient {
   const credentials = parseCredentials(options.credentials);
-  const redactor = createRedactor(secretValues(credentials));
+  const proxy = { proxyUrl: options.config.proxyUrl, env: options.env ?? process.env };
+  const redactor = createRedactor([
+    ...secretValues(credentials),
+    ...proxySecrets(proxy.proxyUrl),
+    ...proxySecrets(proxy.env.HTTPS_PROXY ?? proxy.env.https_proxy),
+    ...proxySecrets(proxy.env.HTTP_PROXY ?? proxy.env.http_proxy),
+  ]);
   const logger = safeLogger(options.logger, redactor);
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
@@ -101,7 +109,7 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
   };
   const cache = options.cache ?? processCache;
   const identity = identityOf(credentials, apiVersion);
-  const send = options.send ?? createJsforceSend();
+  const send = options.send ?? createJsforceSend(proxy);
 
   const auth = createAuthenticator({
     credentials,
@@ -118,7 +126,7 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
   const api = createApi({
     auth,
     send,
-    sendStreamed: options.sendStreamed ?? createFetchSend(),
+    sendStreamed: options.sendStreamed ?? createFetchSend(proxy),
     apiVersion,
     requestTimeout,
     maxRetries,

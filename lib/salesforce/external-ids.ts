@@ -46,7 +46,9 @@ export function externalIdQueries(
   basePath: string,
   maxUriBytes: number = MAX_QUERY_URI_BYTES,
 ): Array<{ soql: string; values: string[] }> {
-  const prefix = `SELECT Id, ${field} FROM ${sobject} WHERE ${field} IN (`;
+  // Looking records up by Id itself (to confirm a delete) selects Id once: SOQL refuses a field twice.
+  const selected = field.toLowerCase() === 'id' ? 'Id' : `Id, ${field}`;
+  const prefix = `SELECT ${selected} FROM ${sobject} WHERE ${field} IN (`;
   const fixed = Buffer.byteLength(`${basePath}?q=`) + encodedLength(`${prefix})`);
   const queries: Array<{ soql: string; values: string[] }> = [];
   let literals: string[] = [];
@@ -163,7 +165,10 @@ export async function resolveExternalIds(
     for (const value of chunk) {
       // A case-sensitive field only returns exact matches; a row in another case means Salesforce
       // matched case-insensitively, so the folded match is the one it would update.
-      const matches = exact.get(value) ?? folded.get(value.toLowerCase()) ?? [];
+      // Ids come back in their 18-character form; a 15-character Id is its case-sensitive prefix.
+      const byId =
+        lower === 'id' && value.length === 15 ? rows.filter((r) => String(r.Id).startsWith(value)) : [];
+      const matches = exact.get(value) ?? folded.get(value.toLowerCase()) ?? byId.map((r) => r.Id as string);
       if (matches.length === 1) ids.set(value, matches[0]!);
       else if (matches.length > 1) ambiguous.add(value);
     }

@@ -1,9 +1,13 @@
 // One HTTP exchange, nothing more: jsforce's transport (undici fetch underneath) for buffered calls,
-// global fetch for streamed downloads. No retries here (jsforce's own are switched off: they resend
+// undici's fetch for streamed downloads. No retries here (jsforce's own are switched off: they resend
 // after 5xx with fixed waits, ignore Retry-After, and cannot tell a call that is safe to resend), no
 // auth policy: just a raw answer, or a TransportError that says whether the request left the process.
+// Both go through the same HTTP(S) proxy when one applies (`proxyUrl`, else HTTPS_PROXY / HTTP_PROXY,
+// minus NO_PROXY): token requests, REST calls and result downloads alike. jsforce alone would read
+// HTTPS_PROXY but ignore NO_PROXY, and global fetch ignores both.
 import { Readable } from 'node:stream';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
+import { type Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { TransportError } from './errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -29,6 +33,70 @@ export interface StreamedResponse {
   body: AsyncIterable<Uint8Array>;
   /** The whole body as text (only for error answers). */
   text(): Promise<string>;
+}
+
+/** Where the proxy settings come from: the configuration's `proxyUrl`, else the environment. */
+export interface ProxySettings {
+  proxyUrl?: string | undefined;
+  /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY (either case). Default: none. */
+  env?: NodeJS.ProcessEnv;
+}
+
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name.toLowerCase()] || env[name] || undefined;
+}
+
+/** NO_PROXY: comma- or space-separated hosts, `.domain` / `*.domain` suffixes, optional `:port`, `*`. */
+function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
+  if (!noProxy) return false;
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return noProxy
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .some((raw) => {
+      if (raw === '*') return true;
+      const entry = raw.toLowerCase();
+      const match = /^(.*?)(?::(\d+))?$/.exec(entry)!;
+      const name = match[1]!.replace(/^\*?\./, '');
+      if (match[2] && match[2] !== port) return false;
+      return host === name || host.endsWith(`.${name}`);
+    });
+}
+
+/**
+ * The proxy a request to `url` goes through, or undefined to connect directly: `proxyUrl` when set,
+ * else HTTPS_PROXY (https URLs) or HTTP_PROXY (http URLs); NO_PROXY exempts hosts either way.
+ *
+ * @example
+ * proxyFor('https://acme.my.salesforce.com/services/data', { env: { HTTPS_PROXY: 'http://proxy:3128' } });
+ * // 'http://proxy:3128'
+ */
+export function proxyFor(url: string, settings: ProxySettings = {}): string | undefined {
+  const env = settings.env ?? {};
+  const target = new URL(url);
+  const proxy =
+    settings.proxyUrl ||
+    (target.protocol === 'https:' ? envValue(env, 'HTTPS_PROXY') : envValue(env, 'HTTP_PROXY'));
+  if (!proxy || bypassesProxy(target, envValue(env, 'NO_PROXY'))) return undefined;
+  return proxy;
+}
+
+/**
+ * The parts of a proxy URL that must never reach a log line: its password, and the URL itself.
+ *
+ * @example
+ * proxySecrets('http://sink:s3cret@proxy:3128'); // ['http://sink:s3cret@proxy:3128', 's3cret', …]
+ */
+export function proxySecrets(proxyUrl: string | undefined): string[] {
+  if (!proxyUrl) return [];
+  let password: string;
+  try {
+    password = new URL(proxyUrl).password;
+  } catch {
+    return [proxyUrl];
+  }
+  return password ? [proxyUrl, password, decodeURIComponent(password)] : [];
 }
 
 /** Sends one request; resolves with any HTTP answer, rejects only with a TransportError. */
@@ -91,7 +159,11 @@ export function toTransportError(error: unknown, timedOut = false): TransportErr
 
 function lowerCaseHeaders(headers: Record<string, string> | Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  const entries = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
+  // undici's Headers is not the global class: test for the method, not the constructor.
+  const entries =
+    typeof (headers as Headers).entries === 'function'
+      ? [...(headers as Headers).entries()]
+      : Object.entries(headers);
   for (const [name, value] of entries) out[name.toLowerCase()] = String(value);
   return out;
 }
@@ -103,13 +175,14 @@ function withLength(request: HttpRequest): Record<string, string> {
 
 /**
  * The buffered sender: jsforce's Transport with its retries off and the given timeout; a second timer
- * also bounds reading the body (jsforce's timeout stops at the response headers).
+ * also bounds reading the body (jsforce's timeout stops at the response headers). The proxy is chosen
+ * per request (jsforce's own default from HTTPS_PROXY, which ignores NO_PROXY, is overridden).
  *
  * @example
- * const send = createJsforceSend();
+ * const send = createJsforceSend({ proxyUrl: config.proxyUrl, env: process.env });
  * const res = await send({ method: 'GET', url: `${instanceUrl}/services/data/v65.0/limits`, headers }, 30_000);
  */
-export function createJsforceSend(): Send {
+export function createJsforceSend(proxy: ProxySettings = {}): Send {
   const transport = new Transport();
   return async (request, timeoutMs) => {
     const pending = transport.httpRequest(
@@ -119,7 +192,12 @@ export function createJsforceSend(): Send {
         headers: withLength(request),
         ...(request.body === undefined ? {} : { body: request.body as string }),
       },
-      { retry: { maxRetries: 0 }, timeout: timeoutMs, followRedirect: false },
+      {
+        retry: { maxRetries: 0 },
+        timeout: timeoutMs,
+        followRedirect: false,
+        httpProxy: proxyFor(request.url, proxy),
+      },
     );
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -147,14 +225,25 @@ export function createJsforceSend(): Send {
 }
 
 /**
- * The streaming sender (global fetch): the request timeout bounds the wait for headers, then each
- * chunk of the body (a stalled download fails instead of hanging).
+ * The streaming sender (undici's fetch, through the proxy that applies): the request timeout bounds
+ * the wait for headers, then each chunk of the body (a stalled download fails instead of hanging).
  *
  * @example
- * const res = await createFetchSend()({ method: 'GET', url, headers }, 30_000);
+ * const res = await createFetchSend({ proxyUrl })({ method: 'GET', url, headers }, 30_000);
  * for await (const row of parseCsvStream(res.body)) …
  */
-export function createFetchSend(): SendStreamed {
+export function createFetchSend(proxy: ProxySettings = {}): SendStreamed {
+  const agents = new Map<string, Dispatcher>();
+  const dispatcherFor = (url: string): Dispatcher | undefined => {
+    const uri = proxyFor(url, proxy);
+    if (!uri) return undefined;
+    let agent = agents.get(uri);
+    if (!agent) {
+      agent = new ProxyAgent({ uri });
+      agents.set(uri, agent);
+    }
+    return agent;
+  };
   return async (request, timeoutMs) => {
     const controller = new AbortController();
     let timedOut = false;
@@ -167,14 +256,16 @@ export function createFetchSend(): SendStreamed {
       }, timeoutMs);
     };
     arm();
-    let response: Response;
+    let response: Awaited<ReturnType<typeof undiciFetch>>;
+    const dispatcher = dispatcherFor(request.url);
     try {
-      response = await fetch(request.url, {
+      response = await undiciFetch(request.url, {
         method: request.method,
         headers: withLength(request),
         ...(request.body === undefined ? {} : { body: request.body }),
         redirect: 'manual',
         signal: controller.signal,
+        ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (error) {
       clearTimeout(timer);

@@ -9,70 +9,53 @@ import {
   unitKeyOf,
 } from '../bulk/job-store.ts';
 import { submitUnit } from '../bulk/submit.ts';
-import { CheckpointConflictError } from '../checkpoint/checkpoint.ts';
+import { addBulkJob, keepBulkJobs } from '../checkpoint/ledger.ts';
+import { CheckpointConflictError } from '../checkpoint/store.ts';
 import { csvCells, encodeCsv } from '../csv/index.ts';
 import type { Outcome } from '../outcomes/outcome.ts';
 import type { WriteUnit } from '../plan/plan.ts';
-import { partitionId } from '../records.ts';
+import { type KafkaRecord, partitionId } from '../records.ts';
 import { isOrgWide, SalesforceClientError } from '../salesforce/index.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
-import { type Batch, errorOf, InjectedCrash, notFound, outcomeOf, RESERVE_MS } from './batch.ts';
+import { InjectedCrash, type Invocation, RESERVE_MS } from './invocation.ts';
+import { errorOf, notFound, outcomeFrom, storedFailure } from './outcome-of.ts';
 
 /**
  * The bulk side of one invocation.
  *
  * @example
- * const bulk = bulkSubmission(batch);
+ * const bulk = bulkSubmission(invocation);
  * for (const unit of stage) await bulk.submit(unit);
  */
-export function bulkSubmission(batch: Batch) {
-  const { deps, config, group, log, checkpointOf, persist, now, after, summary } = batch;
-  /** Until when a bulk unit may wait for its partition's earlier job (set by the first one that waits). */
-  let barrierUntil: number | undefined;
-
-  /**
-   * Whether any partition of these records still has an earlier bulk job running after waiting a
-   * bounded time for it.
-   */
-  async function waitsForEarlierJob(partitionsOfUnit: Set<string>): Promise<boolean> {
-    const { maxWaitMs, intervalMs } = deps.bulkBarrier ?? { maxWaitMs: 30_000, intervalMs: 2_000 };
-    // One waiting window per invocation, shared by every unit that has to wait.
-    barrierUntil ??= Math.min(Date.now() + maxWaitMs, deps.deadline - RESERVE_MS - 60_000);
-    const until = barrierUntil;
-    while (await hasRunningJob(partitionsOfUnit)) {
-      if (Date.now() + intervalMs > until) return true;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-    return false;
-  }
+export function bulkSubmission(invocation: Invocation) {
+  const { deps, config, log, ledger, redelivery, now, after, summary } = invocation;
+  const group = invocation.scope.group;
 
   /** Forgets finished jobs of these partitions; true if any is still running. */
   async function hasRunningJob(partitionsOfUnit: Set<string>): Promise<boolean> {
     for (const partition of partitionsOfUnit) {
-      const checkpoint = checkpointOf(partition);
+      const checkpoint = ledger.checkpointOf(partition);
       const running: string[] = [];
       for (const unitKey of checkpoint.bulkJobs) {
         const stored = await deps.jobs.get(unitKey);
         if (stored && stored.state !== 'done') running.push(unitKey);
       }
-      if (running.length !== checkpoint.bulkJobs.length) {
-        checkpoint.bulkJobs = running;
-        persist.later([partition]);
-      }
+      if (keepBulkJobs(checkpoint, running)) await ledger.save([]);
       if (running.length > 0) return true;
     }
     return false;
   }
 
-  function handBackAll(records: readonly ShapedRecord[]) {
-    for (const r of records) batch.handBack(partitionId(r), r.offset);
+  function handBackAll(records: readonly { topic: string; partition: number; offset: number }[]) {
+    for (const r of records) redelivery.handBack(r);
   }
 
   async function submitBulkUnit(planned: WriteUnit): Promise<void> {
-    let records = planned.records.filter((r) => !batch.isWithheld(r));
+    let records = planned.records.filter((r) => !redelivery.isWithheld(r));
     if (records.length === 0) return;
     // Order per key across jobs: a partition's next job starts when its previous one has finished.
-    if (batch.timeIsShort() || (await waitsForEarlierJob(new Set(records.map(partitionId))))) {
+    const partitions = new Set(records.map(partitionId));
+    if (invocation.time.short() || (await invocation.time.waitWhile(() => hasRunningJob(partitions)))) {
       handBackAll(records);
       return;
     }
@@ -89,11 +72,19 @@ export function bulkSubmission(batch: Batch) {
       const found: ShapedRecord[] = [];
       for (const r of records) {
         const id = ids.get(r.address!.value);
-        if (id === undefined) outcomes.push(outcomeOf(r, notFound(g.sobject, g.externalIdField), now()));
-        else found.push({ ...r, fields: g.operation === 'update' ? { Id: id, ...r.fields } : { Id: id } });
+        if (id === undefined) {
+          const entry = ledger.markApplied(
+            r,
+            storedFailure(r, notFound(g.sobject, g.externalIdField), 1, now()),
+          );
+          if ('outcome' in entry) outcomes.push(outcomeFrom(r, entry.outcome));
+        } else found.push({ ...r, fields: g.operation === 'update' ? { Id: id, ...r.fields } : { Id: id } });
       }
       records = found;
-      await batch.publishAndFinish(outcomes);
+      if (outcomes.length > 0) {
+        await ledger.save();
+        await invocation.outcomes.publish(outcomes);
+      }
       if (records.length === 0) return;
     }
     const unitKey = unitKeyOf(group, records);
@@ -119,25 +110,32 @@ export function bulkSubmission(batch: Batch) {
       },
       rows,
     );
-    for (const r of records) {
-      const entries = checkpointOf(partitionId(r)).entries;
-      const before = entries.get(r.offset);
-      // The redelivery budget carries over into the submission.
-      const deliveries = before?.state === 'retrying' ? before.deliveries : undefined;
-      entries.set(r.offset, { state: 'submitting', unitKey, ...(deliveries ? { deliveries } : {}) });
-    }
-    await persist.now(new Set(records.map(partitionId)));
+    for (const r of records) ledger.markSubmitting(r, unitKey);
+    await ledger.save(records);
     await driveBulkUnitSafely(unitItem, records, encoded.text);
   }
 
-  async function resumeBulkUnit(unitKey: string, stored: BulkUnitItem | undefined, records: ShapedRecord[]) {
+  /**
+   * Resumes a unit an earlier invocation recorded. `shaped` (the records as prepared now) is needed only
+   * while nothing was uploaded; without it, or when the records no longer make up the unit, a unit that
+   * reached Salesforce with nothing is forgotten and its records planned afresh on the next delivery.
+   */
+  async function resumeBulkUnit(
+    unitKey: string,
+    stored: BulkUnitItem | undefined,
+    records: readonly KafkaRecord[],
+    shaped: readonly ShapedRecord[] | undefined,
+  ) {
     const complete =
-      stored !== undefined && records.length === stored.records && unitKeyOf(group, records) === unitKey;
+      stored !== undefined &&
+      shaped !== undefined &&
+      records.length === stored.records &&
+      unitKeyOf(group, records) === unitKey;
     const needsUpload = stored === undefined || stored.state === 'intent' || stored.state === 'created';
     // Update/delete by external id uploaded Ids resolved at submission, which the records don't carry.
     const resolvedIds = stored?.externalIdField !== undefined && stored.operation !== 'upsert';
     if (stored && ((complete && !resolvedIds) || !needsUpload)) {
-      const text = needsUpload ? encodeCsv(records.map((r) => r.fields)).text : '';
+      const text = needsUpload ? encodeCsv(shaped!.map((r) => r.fields)).text : '';
       await driveBulkUnitSafely(stored, records, text);
       return;
     }
@@ -146,8 +144,7 @@ export function bulkSubmission(batch: Batch) {
     if (stored?.jobId)
       await deps.salesforce.bulk.abort(stored.jobId, { deadline: deps.deadline - RESERVE_MS });
     if (stored) await deps.jobs.abandon(stored);
-    for (const r of records) checkpointOf(partitionId(r)).entries.delete(r.offset);
-    persist.later(new Set(records.map(partitionId)));
+    for (const r of records) ledger.forgetSubmission(r);
     handBackAll(records);
   }
 
@@ -155,7 +152,11 @@ export function bulkSubmission(batch: Batch) {
    * Drives a bulk unit; a failure stays with this unit's records. Org-wide refusals and lost
    * ownership still fail the invocation.
    */
-  async function driveBulkUnitSafely(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
+  async function driveBulkUnitSafely(
+    unit: BulkUnitItem,
+    records: readonly (KafkaRecord | ShapedRecord)[],
+    csv: string,
+  ) {
     try {
       await driveBulkUnit(unit, records, csv);
     } catch (error) {
@@ -184,18 +185,26 @@ export function bulkSubmission(batch: Batch) {
       const retryable = !(error instanceof SalesforceClientError) || error.retryable;
       const outcomes: Outcome[] = [];
       for (const r of records) {
+        const target = { sobject: unit.sobject, operation: unit.operation, mode: 'bulk' as const };
         if (retryable) {
-          const final = batch.retryLater(partitionId(r), r, failure);
+          const final = redelivery.retryLater(r, failure, target);
           if (final) outcomes.push(final);
-        } else outcomes.push(outcomeOf(r, { status: 'failed', errors: [failure], attempts: 1 }, now()));
+        } else {
+          const entry = ledger.markApplied(r, storedFailure(target, failure, 1, now()));
+          if ('outcome' in entry) outcomes.push(outcomeFrom(r, entry.outcome));
+        }
       }
-      persist.later(new Set(records.map(partitionId)));
-      await batch.publishAndFinish(outcomes);
+      await ledger.save(records);
+      await invocation.outcomes.publish(outcomes);
     }
   }
 
   /** Moves a bulk unit from its stored state to `started`, then tracks its records. */
-  async function driveBulkUnit(unit: BulkUnitItem, records: readonly ShapedRecord[], csv: string) {
+  async function driveBulkUnit(
+    unit: BulkUnitItem,
+    records: readonly (KafkaRecord | ShapedRecord)[],
+    csv: string,
+  ) {
     // The slot is taken once the unit is recorded, so every held slot belongs to a recorded unit.
     if (
       unit.state === 'intent' &&
@@ -226,16 +235,12 @@ export function bulkSubmission(batch: Batch) {
       await after?.('start-execution');
       await deps.jobs.advance(unit.unitKey, 'closed', 'started');
     }
-    const touched = new Set<string>();
     for (const r of records) {
-      const partition = partitionId(r);
-      checkpointOf(partition).entries.set(r.offset, { state: 'tracked', jobId });
-      const jobs = checkpointOf(partition).bulkJobs;
-      if (!jobs.includes(unit.unitKey)) jobs.push(unit.unitKey);
-      touched.add(partition);
+      ledger.markTracked(r, jobId);
+      addBulkJob(ledger.checkpointOf(partitionId(r)), unit.unitKey);
     }
     summary.tracked += records.length;
-    await persist.now(touched);
+    await ledger.save(records);
     log.info('bulk job submitted', {
       unitKey: unit.unitKey,
       jobId,

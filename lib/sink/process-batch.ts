@@ -1,67 +1,79 @@
 // One invocation of the sink: a Kafka batch in, Salesforce writes and outcomes out, and the
 // partial-batch response that tells the event source mapping what to deliver again.
 //
-// Exactly once, step by step (see lib/checkpoint/checkpoint.ts for the entry states):
-// - Finished records (at or below the watermark, `done`, `tracked`) are skipped on redelivery.
-// - Rejections are pure: they are recomputed on redelivery, published, then marked `done`.
-// - Realtime units: inserts and deletes are marked `sent` durably before the call. After the call,
-//   every record's result (with the new Ids) is stored as `applied` before the outcomes are published,
-//   then marked `done`. On redelivery an `applied` record is only published again, identically; it is
-//   never written again. A `sent` insert may exist: it is looked up by an external id or unique field
-//   it carries (found → succeeded, not found → sent again); an insert with no such field is not sent
-//   again and fails with OUTCOME_UNKNOWN. A `sent` delete is sent again and "already deleted" counts as
-//   success. Updates and upserts interrupted before their results were stored are idempotent and
-//   simply replayed. The window left: an insert without any unique field whose answer was lost (crash
-//   or connection loss after the request went out) is reported OUTCOME_UNKNOWN, never duplicated. A
-//   mapping with `externalIdField` makes creates upserts and has no such window.
-//   Outcomes are published before their records are marked `done`: a crash in between publishes them
-//   again on redelivery (at least once, identical; consumers and FIFO queues deduplicate by
-//   topic/partition/offset).
-// - Bulk units: intent (job store + `submitting` entries) → create → upload → close → start the poller
-//   execution (named after the job) → `tracked`. A redelivery resumes a unit from its stored state.
-// - A retryable failure hands the record's partition back from its offset; later records of that
-//   partition are withheld (order per key), and after `maxRedeliveries` the record fails for good.
-// The steps live beside this file: batch.ts (shared state), realtime.ts, bulk-submission.ts.
-import { advance, type Entry, isFinished, type StoredResult } from '../checkpoint/checkpoint.ts';
+// Exactly once rests on the delivery ledger (lib/checkpoint/ledger.ts: the entry states, their
+// transitions and the checkpoint writes). The steps, in order:
+// 1. open:      load the partitions' checkpoints; skip what is finished.
+// 2. stored:    a record whose outcome is stored is published again as stored — whatever the
+//               configuration or the describe say now; a record an earlier invocation may still be
+//               writing waits (or is handed back) until that invocation is gone.
+// 3. prepare:   describe the sObjects, then decode → resolve → shape the rest (a field the cached
+//               describe lacks gets one fresh describe first). Rejections are stored before they are
+//               published, so a redelivery says the same.
+// 4. settle:    an insert that was sent but whose answer was lost is looked up by a unique field it
+//               carries (found → succeeded, not found → sent again; no such field → OUTCOME_UNKNOWN).
+// 5. bulk:      resume the bulk units an earlier invocation started.
+// 6. write:     plan the rest and run it stage by stage (realtime.ts, bulk-submission.ts).
+// 7. finish:    anything neither finished nor handed back is handed back; move the watermarks, save,
+//               answer which partitions to deliver again.
+// A retryable failure hands the record's partition back from its offset; later records of that
+// partition wait (order per key), and after `maxRedeliveries` the record fails with its last error.
+import type { BulkUnitItem } from '../bulk/job-store.ts';
+import { advance, type Entry, mayStillBeWriting } from '../checkpoint/ledger.ts';
+import { scopeOf } from '../checkpoint/store.ts';
 import { decodeValue, type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
-import { type Outcome, type OutcomeError, rejectedOutcome } from '../outcomes/outcome.ts';
+import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import { shapeResolved, sobjectsWithUnknownFields } from '../pipeline.ts';
 import { planWrites } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
 import { type ResolvedRecord, resolveRecord } from '../resolve/resolve.ts';
-import { runStage } from '../salesforce/index.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
+import { bulkSubmission } from './bulk-submission.ts';
 import {
   type BatchResult,
-  errorOf,
-  openBatch,
-  outcomeOf,
+  type Invocation,
+  openInvocation,
   RESERVE_MS,
   type SinkDeps,
+} from './invocation.ts';
+import {
+  errorOf,
+  type OutcomeSubject,
+  outcomeFrom,
+  storedFailure,
+  storedFromLegacy,
+  storedOf,
+  storedRejection,
+  targetOf,
+  unknownAfterChange,
   unknownInsert,
-} from './batch.ts';
-import { bulkSubmission } from './bulk-submission.ts';
-import { writeRealtimeUnit } from './realtime.ts';
+} from './outcome-of.ts';
+import { runRealtimeStage } from './realtime.ts';
+import { existing, lookupOf } from './settle.ts';
 
 export {
   type BatchItemFailure,
   type BatchResult,
   type BatchSummary,
   InjectedCrash,
-  outcomeOf,
   type SinkDeps,
   type Step,
-} from './batch.ts';
+} from './invocation.ts';
 
-interface Item {
+/** A record still to be handled, with the state it arrived in. */
+interface Pending {
   record: KafkaRecord;
-  partition: string;
   entry: Entry | undefined;
-  /** Shaped for writing, rejected, or — while its sObject cannot be described — only resolved. */
-  prepared: ShapedRecord | Rejection | { waitingForDescribe: ResolvedRecord; failure: OutcomeError };
 }
+
+/** What a pending record came to after preparation. */
+type Prepared =
+  | { kind: 'shaped'; record: ShapedRecord }
+  | { kind: 'rejected'; rejection: Rejection; resolved?: ResolvedRecord }
+  /** Its sObject could not be described: shaping would be blind. */
+  | { kind: 'undescribed'; resolved: ResolvedRecord; failure: OutcomeError };
 
 /**
  * Processes one Lambda Kafka event end to end.
@@ -71,182 +83,378 @@ interface Item {
  *   processBatch(event, { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() });
  */
 export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Promise<BatchResult> {
-  const { config, group } = deps;
   const records = recordsOfEvent(event);
-  const partitions = [...new Set(records.map(partitionId))];
-  const batch = openBatch(deps, records.length, await deps.checkpoints.load(group, partitions));
-  const { summary, checkpointOf, persist, handBack, now, log } = batch;
-  const bulk = bulkSubmission(batch);
+  const invocation = await openInvocation(deps, scopeOf(deps.group, event), records);
+  const { ledger, summary } = invocation;
 
-  // 1. Skip what is finished; describe the sObjects of the rest; run the pure stages.
-  const pending = records.filter((r) => !isFinished(checkpointOf(partitionId(r)), r.offset));
-  summary.skipped = records.length - pending.length;
-  const schemas = new Map<string, SObjectSchema>();
-  const describeFailures = new Map<string, OutcomeError>();
+  const pending: Pending[] = [];
+  for (const record of records) {
+    if (ledger.isFinished(record)) summary.skipped++;
+    else pending.push({ record, entry: ledger.entry(record) });
+  }
+  const decided: Outcome[] = [];
+  const open = await takeStored(invocation, pending, decided);
+  const schemas = await describeAll(invocation, open);
+  const prepared = await prepareAll(invocation, open, schemas);
+  const sorted = sort(invocation, open, prepared, decided);
+  const { maybeApplied, resumable } = sorted;
+  const resent = await settleUncertainInserts(invocation, sorted.uncertainInserts, schemas, decided);
+  await publishDecided(invocation, decided);
+  // The planner keeps each key's changes in the order it is given them: delivery order.
+  const position = new Map(records.map((r, i) => [`${partitionId(r)}#${r.offset}`, i]));
+  const plannable = [...sorted.plannable, ...resent].sort(
+    (a, b) => position.get(`${partitionId(a)}#${a.offset}`)! - position.get(`${partitionId(b)}#${b.offset}`)!,
+  );
+
+  const bulk = bulkSubmission(invocation);
+  for (const [unitKey, items] of resumable) {
+    const stored = await deps.jobs.get(unitKey);
+    await resumeUnit(bulk, unitKey, stored, items);
+  }
+
+  const plan = planWrites(plannable, { bulkUnitSize: invocation.config.bulk.batchSize });
+  for (const stage of plan.stages) {
+    await runRealtimeStage(
+      invocation,
+      stage.filter((u) => u.group.mode === 'realtime'),
+      maybeApplied,
+    );
+    for (const unit of stage.filter((u) => u.group.mode === 'bulk')) await bulk.submit(unit);
+  }
+
+  return finish(invocation, records, pending);
+}
+
+/**
+ * Step 2. Records whose outcome is stored are published as stored. If an earlier invocation may still
+ * be writing records of a partition, this one waits for it inside the invocation's waiting window;
+ * either way what it loaded of that partition is stale, so the partition is handed back whole (and
+ * never written by this invocation). Returns the records left to prepare.
+ */
+async function takeStored(
+  invocation: Invocation,
+  pending: Pending[],
+  decided: Outcome[],
+): Promise<Pending[]> {
+  const { deps, redelivery, ledger } = invocation;
+  const live = new Set(
+    pending
+      .filter((p) => mayStillBeWriting(p.entry, Date.now(), deps.hasEnded))
+      .map((p) => partitionId(p.record)),
+  );
+  if (live.size > 0) {
+    invocation.log.info('an earlier invocation may still be writing these partitions: waiting for it', {
+      partitions: [...live],
+    });
+    await invocation.time.waitWhile(() =>
+      pending.some((p) => mayStillBeWriting(p.entry, Date.now(), deps.hasEnded)),
+    );
+    for (const partition of live) ledger.release(partition);
+  }
+  const open: Pending[] = [];
+  for (const item of pending) {
+    const { entry, record } = item;
+    if (live.has(partitionId(record))) redelivery.handBack(record);
+    else if (entry?.state === 'applied' && 'outcome' in entry)
+      decided.push(outcomeFrom(record, entry.outcome));
+    else open.push(item);
+  }
+  return open;
+}
+
+/** The sObjects of these records, described (a failure is remembered per sObject). */
+async function describeAll(
+  invocation: Invocation,
+  open: readonly Pending[],
+): Promise<Map<string, SObjectSchema | OutcomeError>> {
+  const { deps } = invocation;
   const sobjects = new Set<string>();
-  for (const r of pending) {
-    const mapping = deps.mappings.get(r.topic);
+  for (const { record } of open) {
+    const mapping = deps.mappings.get(record.topic);
     if (mapping) sobjects.add(mapping.sobject);
   }
-  /** Describes the sObjects; true when any schema changed. */
-  const describe = async (names: Iterable<string>, options?: { refresh: boolean }) => {
-    let changed = false;
-    await Promise.all(
-      [...names].map(async (sobject) => {
-        try {
-          const schema = await deps.salesforce.schemaOf(
-            sobject,
-            { deadline: deps.deadline - RESERVE_MS },
-            options,
-          );
-          changed ||= schemas.get(sobject) !== schema;
-          schemas.set(sobject, schema);
-        } catch (error) {
-          describeFailures.set(sobject, errorOf(error, 'DESCRIBE_FAILED'));
-        }
-      }),
-    );
-    return changed;
-  };
-  await describe(sobjects);
-  const prepareItem = (record: KafkaRecord): Item => {
-    const partition = partitionId(record);
-    const entry = checkpointOf(partition).entries.get(record.offset);
-    const decoded = decodeValue(record);
-    const resolved = isRejection(decoded) ? decoded : resolveRecord(decoded, deps.mappings);
-    if (isRejection(resolved)) return { record, partition, entry, prepared: resolved };
-    // Without the describe, shaping would judge fields blind: such records wait for a working describe.
-    const failure = describeFailures.get(resolved.mapping.sobject);
-    if (failure) return { record, partition, entry, prepared: { waitingForDescribe: resolved, failure } };
-    return {
-      record,
-      partition,
-      entry,
-      prepared: shapeResolved(resolved, schemas.get(resolved.mapping.sobject)),
-    };
-  };
-  let items: Item[] = pending.map(prepareItem);
-  // Schema drift: a field the cached describe lacks gets one fresh describe before its record is rejected.
-  const drifted = sobjectsWithUnknownFields(
-    items.map((i) => i.prepared),
-    deps.mappings,
+  const schemas = new Map<string, SObjectSchema | OutcomeError>();
+  await Promise.all(
+    [...sobjects].map(async (sobject) => {
+      try {
+        schemas.set(
+          sobject,
+          await deps.salesforce.schemaOf(sobject, { deadline: deps.deadline - RESERVE_MS }),
+        );
+      } catch (error) {
+        schemas.set(sobject, errorOf(error, 'DESCRIBE_FAILED'));
+      }
+    }),
   );
-  if (drifted.length > 0 && (await describe(drifted, { refresh: true }))) items = pending.map(prepareItem);
+  return schemas;
+}
 
-  // 2. Sort the rest. Records a describe failure blocks are retried later, like any retryable failure.
-  const immediate: Outcome[] = [];
-  const replay = new Set<ShapedRecord>();
-  const resumable = new Map<string, ShapedRecord[]>();
-  const uncertainInserts: ShapedRecord[] = [];
-  const plannable: ShapedRecord[] = [];
-  for (const item of items) {
-    const { prepared, entry, record } = item;
-    if (isRejection(prepared)) {
-      const mapping = deps.mappings.get(record.topic);
-      immediate.push(
-        rejectedOutcome(prepared, mapping ? { sobject: mapping.sobject, mode: mapping.mode } : {}, now()),
-      );
-      continue;
+/**
+ * Step 3: decode → resolve → shape every open record. Schema drift: records rejected for a field the
+ * cached describe lacks get one fresh describe of their sObject (at most once a minute per sObject)
+ * and are shaped again, so a field added to the org and to the stream at once is written.
+ */
+async function prepareAll(
+  invocation: Invocation,
+  open: readonly Pending[],
+  schemas: Map<string, SObjectSchema | OutcomeError>,
+): Promise<Map<Pending, Prepared>> {
+  const { deps } = invocation;
+  const prepared = new Map(open.map((item) => [item, prepare(invocation, item.record, schemas)]));
+  const rejections = [...prepared.values()].flatMap((p) => (p.kind === 'rejected' ? [p.rejection] : []));
+  let changed = false;
+  for (const sobject of sobjectsWithUnknownFields(rejections, deps.mappings)) {
+    try {
+      const context = { deadline: deps.deadline - RESERVE_MS };
+      const schema = await deps.salesforce.schemaOf(sobject, context, { refresh: true });
+      changed ||= schema !== schemas.get(sobject);
+      schemas.set(sobject, schema);
+    } catch {
+      // The describe in hand stands, and with it the rejections.
     }
-    if (entry?.state === 'applied') {
-      const resolved = 'waitingForDescribe' in prepared ? prepared.waitingForDescribe : prepared;
-      immediate.push(outcomeOf(resolved, entry.result, now()));
-      continue;
-    }
-    if ('waitingForDescribe' in prepared) {
+  }
+  if (!changed) return prepared;
+  for (const [item, p] of prepared) {
+    if (p.kind === 'rejected' && p.rejection.code === 'UNKNOWN_FIELD')
+      prepared.set(item, prepare(invocation, item.record, schemas));
+  }
+  return prepared;
+}
+
+const isSchema = (value: SObjectSchema | OutcomeError | undefined): value is SObjectSchema =>
+  value !== undefined && 'fields' in value && value.fields instanceof Map;
+
+/** Step 3, per record: decode → resolve → shape. Never throws. */
+function prepare(
+  invocation: Invocation,
+  record: KafkaRecord,
+  schemas: ReadonlyMap<string, SObjectSchema | OutcomeError>,
+): Prepared {
+  const decoded = decodeValue(record);
+  if (isRejection(decoded)) return { kind: 'rejected', rejection: decoded };
+  const resolved = resolveRecord(decoded, invocation.deps.mappings);
+  if (isRejection(resolved)) return { kind: 'rejected', rejection: resolved };
+  const schema = schemas.get(resolved.mapping.sobject);
+  if (!isSchema(schema)) {
+    return {
+      kind: 'undescribed',
+      resolved,
+      failure: schema ?? { code: 'DESCRIBE_FAILED', message: 'no describe', fields: [] },
+    };
+  }
+  const shaped = shapeResolved(resolved, schema);
+  return isRejection(shaped)
+    ? { kind: 'rejected', rejection: shaped, resolved }
+    : { kind: 'shaped', record: shaped };
+}
+
+function isInsert(prepared: Prepared): boolean {
+  const resolved =
+    prepared.kind === 'shaped'
+      ? prepared.record
+      : prepared.kind === 'rejected'
+        ? prepared.resolved
+        : undefined;
+  return resolved?.operation === 'insert';
+}
+
+function rejectedOf(prepared: Extract<Prepared, { kind: 'rejected' }>, invocation: Invocation) {
+  const mapping = invocation.deps.mappings.get(prepared.rejection.record.topic);
+  return storedRejection(prepared.rejection, mapping, invocation.now());
+}
+
+function failedUnknown(prepared: Extract<Prepared, { kind: 'rejected' }>, invocation: Invocation) {
+  const error = unknownAfterChange(prepared.rejection);
+  if (prepared.resolved) return storedFailure(prepared.resolved, error, 1, invocation.now());
+  return { ...rejectedOf(prepared, invocation), status: 'failed' as const, errors: [error], attempts: 1 };
+}
+
+/** Stores a decided outcome for a record and returns its published form. */
+function decide(
+  invocation: Invocation,
+  record: OutcomeSubject,
+  stored: ReturnType<typeof storedOf>,
+): Outcome {
+  const entry = invocation.ledger.markApplied(record, stored);
+  return outcomeFrom(record, (entry as { outcome: typeof stored }).outcome);
+}
+
+/** Where step 3 puts each prepared record. */
+interface Sorted {
+  /** To plan and write. */
+  plannable: ShapedRecord[];
+  /** Planned records an earlier attempt may have written (a delete finding them gone succeeded). */
+  maybeApplied: Set<ShapedRecord>;
+  /** Sent inserts whose answer was lost: looked up before anything else. */
+  uncertainInserts: { pending: Pending; prepared: Prepared }[];
+  /** Records of bulk units an earlier invocation started, by unit. */
+  resumable: Map<string, { pending: Pending; prepared: Prepared }[]>;
+}
+
+/**
+ * Step 3. Sorts each prepared record by the state it arrived in: what it arrived as wins
+ * over what the configuration says now. Decided outcomes (rejections, outcomes of earlier versions,
+ * spent budgets) go to `decided`, stored.
+ */
+function sort(
+  invocation: Invocation,
+  open: readonly Pending[],
+  preparedOf: ReadonlyMap<Pending, Prepared>,
+  decided: Outcome[],
+): Sorted {
+  const sorted: Sorted = {
+    plannable: [],
+    maybeApplied: new Set(),
+    uncertainInserts: [],
+    resumable: new Map(),
+  };
+  for (const item of open) {
+    const prepared = preparedOf.get(item)!;
+    const { entry } = item;
+    if (entry?.state === 'applied' && 'legacy' in entry) {
+      const resolved = prepared.kind === 'shaped' ? prepared.record : prepared.resolved;
+      decided.push(outcomeFrom(item.record, storedFromLegacy(entry.legacy, resolved, invocation.now())));
+    } else if (entry?.state === 'submitting') {
+      const list = sorted.resumable.get(entry.unitKey) ?? [];
+      list.push({ pending: item, prepared });
+      sorted.resumable.set(entry.unitKey, list);
+    } else if (entry?.state === 'sent' && prepared.kind === 'undescribed') {
       // A write that may have happened keeps its marker: only a later delivery can settle it.
-      if (entry?.state === 'sent' || entry?.state === 'submitting') handBack(item.partition, record.offset);
-      else {
-        const final = batch.retryLater(item.partition, prepared.waitingForDescribe, prepared.failure);
-        if (final) immediate.push(final);
-      }
+      invocation.redelivery.handBack(item.record);
+    } else if (entry?.state === 'sent' && isInsert(prepared)) {
+      sorted.uncertainInserts.push({ pending: item, prepared });
+    } else if (prepared.kind === 'shaped') {
+      if (entry?.state === 'sent') sorted.maybeApplied.add(prepared.record);
+      sorted.plannable.push(prepared.record);
+    } else if (prepared.kind === 'undescribed') {
+      const target = targetOf(prepared.resolved);
+      const final = invocation.redelivery.retryLater(prepared.resolved, prepared.failure, target);
+      if (final) decided.push(final);
+    } else if (entry?.state === 'sent') {
+      // Sent before, maybe applied, and the configuration now rejects it: it must not be reported as
+      // never written, nor sent again.
+      decided.push(decide(invocation, item.record, failedUnknown(prepared, invocation)));
+    } else decided.push(decide(invocation, item.record, rejectedOf(prepared, invocation)));
+  }
+  return sorted;
+}
+
+/**
+ * Step 4. Inserts sent before whose answer was lost: looked up by an external-id or unique field they
+ * carry. Found → succeeded then. Not found → returned, to be sent again (or rejected, if the
+ * configuration now rejects them). No such field → OUTCOME_UNKNOWN. A failing lookup hands the record
+ * back (counted); past its budget the outcome is unknown.
+ */
+async function settleUncertainInserts(
+  invocation: Invocation,
+  items: readonly { pending: Pending; prepared: Prepared }[],
+  schemas: ReadonlyMap<string, SObjectSchema | OutcomeError>,
+  decided: Outcome[],
+): Promise<ShapedRecord[]> {
+  const { redelivery, now, config } = invocation;
+  const resend: ShapedRecord[] = [];
+  type Lookup = { prepared: Prepared; resolved: ResolvedRecord; value: string };
+  const byField = new Map<string, { sobject: string; field: string; lookups: Lookup[] }>();
+  for (const { pending, prepared } of items) {
+    const resolved =
+      prepared.kind === 'undescribed'
+        ? prepared.resolved
+        : prepared.kind === 'shaped'
+          ? prepared.record
+          : prepared.resolved;
+    const schema = resolved ? schemas.get(resolved.mapping.sobject) : undefined;
+    const fields = prepared.kind === 'shaped' ? prepared.record.fields : resolved?.value;
+    const lookup = fields && isSchema(schema) ? lookupOf(fields, schema) : undefined;
+    if (!resolved || !lookup) {
+      const stored = resolved
+        ? storedFailure(resolved, unknownInsert(), 1, now())
+        : failedUnknown(prepared as Extract<Prepared, { kind: 'rejected' }>, invocation);
+      decided.push(decide(invocation, pending.record, stored));
       continue;
     }
-    if (entry?.state === 'submitting') {
-      const list = resumable.get(entry.unitKey) ?? [];
-      list.push(prepared);
-      resumable.set(entry.unitKey, list);
-      continue;
-    }
-    if (entry?.state === 'sent' && prepared.operation === 'insert') uncertainInserts.push(prepared);
-    else if (entry?.state === 'sent') replay.add(prepared);
-    plannable.push(prepared);
+    const key = `${resolved.mapping.sobject}\u0000${lookup.field}`;
+    const group = byField.get(key) ?? { sobject: resolved.mapping.sobject, field: lookup.field, lookups: [] };
+    group.lookups.push({ prepared, resolved, value: lookup.value });
+    byField.set(key, group);
   }
-
-  // 3. An insert sent before a crash or a lost answer may exist: look it up by a unique field it
-  //    carries; found → it succeeded then; not found → send it again; no such field → outcome unknown.
-  const settled = await settleUncertainInserts(uncertainInserts);
-  for (const [record, result] of settled) immediate.push(outcomeOf(record, result, now()));
-  const toPlan = plannable.filter((r) => !settled.has(r));
-  await batch.publishAndFinish(immediate);
-
-  async function settleUncertainInserts(records: ShapedRecord[]): Promise<Map<ShapedRecord, StoredResult>> {
-    const out = new Map<ShapedRecord, StoredResult>();
-    const byLookup = new Map<string, { sobject: string; field: string; records: ShapedRecord[] }>();
-    for (const r of records) {
-      const field = lookupFieldOf(r, schemas.get(r.mapping.sobject));
-      if (!field) {
-        out.set(r, unknownInsert(1));
-        continue;
-      }
-      const key = `${r.mapping.sobject}\u0000${field}`;
-      const group = byLookup.get(key) ?? { sobject: r.mapping.sobject, field, records: [] };
-      group.records.push(r);
-      byLookup.set(key, group);
-    }
-    for (const { sobject, field, records: group } of byLookup.values()) {
-      const ids = await deps.salesforce.resolveIds(
-        sobject,
-        field,
-        group.map((r) => String(r.fields[field])),
-        { deadline: deps.deadline - RESERVE_MS },
-      );
-      for (const r of group) {
-        const id = ids.get(String(r.fields[field]));
-        if (id) out.set(r, { status: 'succeeded', salesforceId: id, created: true, errors: [], attempts: 1 });
-      }
-    }
-    return out;
-  }
-
-  // 4. Resume bulk units whose submission an earlier invocation started.
-  for (const [unitKey, unitRecords] of resumable) {
-    const stored = await deps.jobs.get(unitKey);
-    await bulk.resume(unitKey, stored, unitRecords);
-  }
-
-  // 5. Plan and run the rest, stage by stage.
-  const plan = planWrites(toPlan, { bulkUnitSize: config.bulk.batchSize });
-  for (const stage of plan.stages) {
-    const realtime = stage.filter((u) => u.group.mode === 'realtime');
-    const bulkUnits = stage.filter((u) => u.group.mode === 'bulk');
-    // Fence: a conditional checkpoint write proves no newer invocation owns these partitions before
-    // anything is sent (an older one still running after a timeout must not overwrite newer changes).
-    if (realtime.length > 0) await persist.now(new Set(realtime.flatMap((u) => u.records.map(partitionId))));
-    const settled = await runStage(
-      realtime,
-      (unit) => writeRealtimeUnit(batch, replay, unit),
-      config.maxInFlight,
+  for (const { sobject, field, lookups } of byField.values()) {
+    const found = await existing(
+      invocation,
+      sobject,
+      field,
+      lookups.map((l) => l.value),
     );
-    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
-    for (const unit of bulkUnits) await bulk.submit(unit);
-  }
-
-  // 6. Nothing unfinished may be acknowledged: anything neither finished nor handed back yet (a path
-  //    that should not exist) is handed back here, loudly.
-  for (const item of items) {
-    if (!isFinished(checkpointOf(item.partition), item.record.offset) && !batch.isWithheld(item.record)) {
-      log.error('unfinished record handed back', {
-        topic: item.record.topic,
-        partition: item.record.partition,
-        offset: item.record.offset,
-      });
-      handBack(item.partition, item.record.offset);
+    for (const { prepared, resolved, value } of lookups) {
+      if (!(found instanceof Map)) {
+        if (invocation.ledger.handBackSent(resolved, found, config.maxRedeliveries) === 'handed-back')
+          redelivery.handBack(resolved);
+        else decided.push(decide(invocation, resolved, storedFailure(resolved, unknownInsert(), 1, now())));
+      } else if (found.has(value)) {
+        const result = {
+          status: 'succeeded' as const,
+          salesforceId: found.get(value)!,
+          created: true,
+          errors: [],
+          attempts: 1,
+        };
+        decided.push(decide(invocation, resolved, storedOf(resolved, result, now())));
+      } else if (prepared.kind === 'shaped') resend.push(prepared.record);
+      else
+        decided.push(
+          decide(
+            invocation,
+            resolved,
+            rejectedOf(prepared as Extract<Prepared, { kind: 'rejected' }>, invocation),
+          ),
+        );
     }
   }
+  return resend;
+}
 
-  // 7. Move watermarks, save, and tell the event source mapping what to deliver again.
+/** Stored and newly decided outcomes: stored (if new) before they are published. */
+async function publishDecided(invocation: Invocation, decided: Outcome[]): Promise<void> {
+  if (decided.length === 0) return;
+  await invocation.ledger.save();
+  await invocation.outcomes.publish(decided);
+}
+
+/** Step 5: a bulk unit an earlier invocation started, resumed from its stored state. */
+async function resumeUnit(
+  bulk: ReturnType<typeof bulkSubmission>,
+  unitKey: string,
+  stored: BulkUnitItem | undefined,
+  items: readonly { pending: Pending; prepared: Prepared }[],
+): Promise<void> {
+  const shaped = items.flatMap((i) => (i.prepared.kind === 'shaped' ? [i.prepared.record] : []));
+  await bulk.resume(
+    unitKey,
+    stored,
+    items.map((i) => i.pending.record),
+    shaped.length === items.length ? shaped : undefined,
+  );
+}
+
+/**
+ * Step 7. Nothing unfinished may be acknowledged: anything neither finished nor handed back (a path
+ * that should not exist) is handed back here, loudly. Then the watermarks move and everything is saved.
+ */
+async function finish(
+  invocation: Invocation,
+  records: readonly KafkaRecord[],
+  pending: readonly Pending[],
+): Promise<BatchResult> {
+  const { ledger, redelivery, summary, log } = invocation;
+  for (const { record } of pending) {
+    if (!ledger.isFinished(record) && !redelivery.isWithheld(record)) {
+      log.error('unfinished record handed back', {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      });
+      redelivery.handBack(record);
+    }
+  }
   const delivered = new Map<string, number[]>();
   for (const r of records) {
     const list = delivered.get(partitionId(r)) ?? [];
@@ -254,29 +462,17 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     delivered.set(partitionId(r), list);
   }
   for (const [partition, offsets] of delivered) {
-    advance(checkpointOf(partition), offsets);
-    const last = Math.max(...offsets);
-    summary.checkpointLag = Math.max(summary.checkpointLag, last - checkpointOf(partition).watermark);
+    const checkpoint = ledger.checkpointOf(partition);
+    advance(checkpoint, offsets);
+    summary.checkpointLag = Math.max(summary.checkpointLag, Math.max(...offsets) - checkpoint.watermark);
   }
-  await persist.now(partitions);
-
-  const batchItemFailures = [...batch.handedBack].map(([partition, offset]) => ({
+  await ledger.save(records);
+  const batchItemFailures = [...redelivery.handedBack].map(([partition, offset]) => ({
     itemIdentifier: { partition, offset },
   }));
-  summary.handedBack = items.filter(
-    (i) => batch.isWithheld(i.record) && !isFinished(checkpointOf(i.partition), i.record.offset),
+  summary.handedBack = pending.filter(
+    (p) => redelivery.isWithheld(p.record) && !ledger.isFinished(p.record),
   ).length;
   log.info('batch processed', { ...summary, handedBackPartitions: batchItemFailures.length });
   return { batchItemFailures, summary };
-}
-
-/** A field that identifies an inserted record in the target org (external id or unique), if the record has a value. */
-function lookupFieldOf(record: ShapedRecord, schema: SObjectSchema | undefined): string | undefined {
-  if (!schema) return undefined;
-  for (const [name, value] of Object.entries(record.fields)) {
-    if (value === null || typeof value === 'object' || value === '') continue;
-    const field = schema.fields.get(name.toLowerCase());
-    if (field && (field.externalId || field.unique)) return field.name;
-  }
-  return undefined;
 }

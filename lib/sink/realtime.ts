@@ -1,94 +1,176 @@
-// Writing one realtime unit with sObject Collections, with the markers that make a redelivery safe:
-// inserts and deletes are marked `sent` before the call, every result is stored before its outcome is
-// published.
-import type { Outcome } from '../outcomes/outcome.ts';
+// One plan stage's realtime units through sObject Collections, with the ledger writes that make a
+// redelivery safe: the stage's records marked `sent` before any call (that write also fences off an
+// older invocation), and each unit's results stored before its outcomes are published.
+import type { Entry } from '../checkpoint/ledger.ts';
+import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import type { WriteUnit } from '../plan/plan.ts';
-import { partitionId } from '../records.ts';
+import { runStage, StageAbortedError } from '../salesforce/index.ts';
 import type { RecordResult } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
-import { type Batch, outcomeOf, RESERVE_MS, storedOf } from './batch.ts';
+import { type Invocation, RESERVE_MS } from './invocation.ts';
+import { outcomeFrom, storedOf, targetOf, unknownDelete, unknownInsert } from './outcome-of.ts';
+import { existing, lookupOf } from './settle.ts';
 
+/** What a repeated delete answers when the first one took effect. */
 const ALREADY_DELETED = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
 
 /**
- * Writes a realtime unit (records of partitions already handed back are left for the redelivery).
+ * Runs a stage's realtime units (records of partitions already handed back are left for the
+ * redelivery). `maybeApplied` holds records an earlier attempt may have written.
  *
  * @example
- * await runStage(stage, (unit) => writeRealtimeUnit(batch, replay, unit), config.maxInFlight);
+ * await runRealtimeStage(invocation, stage.filter((u) => u.group.mode === 'realtime'), maybeApplied);
  */
-export async function writeRealtimeUnit(
-  batch: Batch,
-  replay: ReadonlySet<ShapedRecord>,
-  planned: WriteUnit,
+export async function runRealtimeStage(
+  invocation: Invocation,
+  planned: readonly WriteUnit[],
+  maybeApplied: ReadonlySet<ShapedRecord>,
 ): Promise<void> {
-  const { deps, config, checkpointOf, persist, after, now } = batch;
-  const records = planned.records.filter((r) => !batch.isWithheld(r));
-  if (records.length === 0) return;
-  if (batch.timeIsShort()) {
-    for (const r of records) batch.handBack(partitionId(r), r.offset);
+  const { ledger, redelivery, deps, config } = invocation;
+  const units = planned
+    .map((unit) => ({ ...unit, records: unit.records.filter((r) => !redelivery.isWithheld(r)) }))
+    .filter((unit) => unit.records.length > 0);
+  if (units.length === 0) return;
+  const records = units.flatMap((u) => u.records);
+  if (invocation.time.short()) {
+    for (const r of records) redelivery.handBack(r);
     return;
   }
-  const unit: WriteUnit = { ...planned, records };
-  const operation = unit.group.operation;
-  const guarded = operation === 'insert' || operation === 'delete';
-  const touched = new Set(records.map(partitionId));
-  const previous = records.map((r) => checkpointOf(partitionId(r)).entries.get(r.offset));
-  if (guarded) {
-    for (const r of records) checkpointOf(partitionId(r)).entries.set(r.offset, { state: 'sent' });
-    await persist.now(touched);
-  }
+  const before = new Map<ShapedRecord, Entry | undefined>(records.map((r) => [r, ledger.entry(r)]));
+  // Until the Lambda deadline (and a request timeout for Salesforce to finish what it received) this
+  // invocation may be writing these records: a concurrent redelivery waits for that.
+  ledger.markSent(records, { by: invocation.id, until: deps.deadline + config.requestTimeout });
+  await ledger.save(records);
+
+  const settled = await runStage(
+    units,
+    (unit) => writeUnit(invocation, unit, before, maybeApplied),
+    config.maxInFlight,
+  );
+  const failures = settled.flatMap((s, i) =>
+    s.status === 'rejected' ? [{ unit: units[i]!, reason: s.reason }] : [],
+  );
+  if (failures.length === 0) return;
+  // Units the stage never started sent nothing: their markers go.
+  const unsent = failures.filter((f) => f.reason instanceof StageAbortedError).flatMap((f) => f.unit.records);
+  for (const r of unsent) ledger.restoreUnsent(r, before.get(r));
+  if (unsent.length > 0) await ledger.save(unsent);
+  throw failures.find((f) => !(f.reason instanceof StageAbortedError))?.reason ?? failures[0]!.reason;
+}
+
+async function writeUnit(
+  invocation: Invocation,
+  unit: WriteUnit,
+  before: ReadonlyMap<ShapedRecord, Entry | undefined>,
+  maybeApplied: ReadonlySet<ShapedRecord>,
+): Promise<void> {
+  const { deps, config, ledger, redelivery, now } = invocation;
+  const { operation, sobject } = unit.group;
   // An insert attempt gets its full request timeout once started: none may start that could outlive us.
   const headroom = operation === 'insert' ? config.requestTimeout : 0;
   let results: RecordResult[];
   try {
     results = await deps.salesforce.writeUnit(unit, { deadline: deps.deadline - RESERVE_MS - headroom });
   } catch (error) {
-    // writeUnit throws only org-wide refusals (daily limit, login refused) with nothing written:
-    // the records were not sent after all.
-    if (guarded) {
-      records.forEach((r, i) => {
-        const entries = checkpointOf(partitionId(r)).entries;
-        const before = previous[i];
-        if (before) entries.set(r.offset, before);
-        else entries.delete(r.offset);
-      });
-      await persist.now(touched);
-    }
+    // writeUnit throws only org-wide refusals (daily limit, login refused) with nothing written.
+    for (const r of unit.records) ledger.restoreUnsent(r, before.get(r));
+    await ledger.save(unit.records);
     throw error;
   }
-  await after?.('collections-call');
+  await invocation.after?.('collections-call');
 
   const outcomes: Outcome[] = [];
-  records.forEach((record, i) => {
-    const partition = partitionId(record);
-    let result: RecordResult = results[i]!;
-    if (replay.has(record) && operation === 'delete' && result.status === 'failed') {
-      // The delete was sent before a crash; "already deleted" means it took effect then.
-      if (result.errors.every((e) => ALREADY_DELETED.has(e.code)))
-        result = { ...result, status: 'succeeded', errors: [] };
+  const decide = (record: ShapedRecord, result: Parameters<typeof storedOf>[1]) => {
+    const entry = ledger.markApplied(record, storedOf(record, result, now()));
+    outcomes.push(outcomeFrom(record, (entry as Extract<Entry, { outcome: unknown }>).outcome));
+  };
+  const exhausted: { record: ShapedRecord; result: RecordResult }[] = [];
+  for (const [i, record] of unit.records.entries()) {
+    let result = results[i]!;
+    if (
+      operation === 'delete' &&
+      maybeApplied.has(record) &&
+      result.status === 'failed' &&
+      result.errors.every((e) => ALREADY_DELETED.has(e.code))
+    ) {
+      // Our earlier attempt deleted it.
+      result = { ...result, status: 'succeeded', errors: [], retryable: false };
     }
-    if (result.status === 'failed' && result.retryable) {
-      if (operation === 'insert' && result.errors.some((e) => e.code === 'RESPONSE_LOST')) {
-        // Maybe created: stays `sent`, and the redelivery looks it up before sending it again.
-        batch.handBack(partition, record.offset);
-        return;
-      } else {
-        const final = batch.retryLater(
-          partition,
-          record,
-          result.errors[0] ?? { code: 'RETRYABLE', message: '', fields: [] },
-        );
-        if (final) outcomes.push(final);
-        return;
-      }
+    if (result.status === 'succeeded' || !result.retryable) {
+      decide(record, result);
+      continue;
     }
-    const stored = { ...storedOf(result), at: now().toISOString() };
-    checkpointOf(partition).entries.set(record.offset, { state: 'applied', result: stored });
-    outcomes.push(outcomeOf(record, stored, now()));
-  });
+    const error = result.errors[0] ?? { code: 'RETRYABLE', message: '', fields: [] };
+    const lostInsert = operation === 'insert' && result.errors.some((e) => e.code === 'RESPONSE_LOST');
+    if (!lostInsert && operation !== 'delete') {
+      // Nothing of it is in flight any more, and a replay is idempotent.
+      const final = redelivery.retryLater(record, error, targetOf(record));
+      if (final) outcomes.push(final);
+      continue;
+    }
+    // The write may have taken effect: the marker stays, so the redelivery checks before writing again.
+    if (ledger.handBackSent(record, error, config.maxRedeliveries) === 'handed-back')
+      redelivery.handBack(record);
+    else exhausted.push({ record, result });
+  }
+  if (exhausted.length > 0) await settleExhausted(invocation, sobject, operation, exhausted, decide);
   // The results are durable before anything is published: after a crash from here on, the records
   // are never written again and their outcomes are re-published exactly as they were.
-  await persist.now(touched);
-  await after?.('applied-saved');
-  await batch.publishAndFinish(outcomes);
+  await ledger.save(unit.records);
+  await invocation.after?.('applied-saved');
+  await invocation.outcomes.publish(outcomes);
+}
+
+/**
+ * Records whose redeliveries ran out while their last write may have taken effect: whether it did
+ * decides the outcome. An insert is looked up by a unique field it carries; a delete is confirmed gone.
+ */
+async function settleExhausted(
+  invocation: Invocation,
+  sobject: string,
+  operation: string,
+  exhausted: readonly { record: ShapedRecord; result: RecordResult }[],
+  decide: (record: ShapedRecord, result: Parameters<typeof storedOf>[1]) => void,
+): Promise<void> {
+  const unknown = (record: ShapedRecord, attempts: number) =>
+    decide(record, { status: 'failed', errors: [unknownInsert()], attempts });
+  const lastFailure = (record: ShapedRecord, result: RecordResult) =>
+    decide(record, { status: 'failed', errors: result.errors, attempts: result.attempts });
+  if (operation === 'delete') {
+    const field = exhausted[0]!.record.address!.field;
+    const found = await existing(
+      invocation,
+      sobject,
+      field,
+      exhausted.map((e) => e.record.address!.value),
+    );
+    for (const { record, result } of exhausted) {
+      if (!(found instanceof Map))
+        decide(record, {
+          status: 'failed',
+          errors: [unknownDelete(found as OutcomeError)],
+          attempts: result.attempts,
+        });
+      else if (found.has(record.address!.value)) lastFailure(record, result);
+      else decide(record, { status: 'succeeded', errors: [], attempts: result.attempts });
+    }
+    return;
+  }
+  const schema = await invocation.deps.salesforce
+    .schemaOf(sobject, { deadline: invocation.deps.deadline - RESERVE_MS })
+    .catch(() => undefined);
+  for (const { record, result } of exhausted) {
+    const lookup = schema ? lookupOf(record.fields, schema) : undefined;
+    const found = lookup ? await existing(invocation, sobject, lookup.field, [lookup.value]) : undefined;
+    if (!lookup || !(found instanceof Map)) unknown(record, result.attempts);
+    else if (found.has(lookup.value))
+      decide(record, {
+        status: 'succeeded',
+        salesforceId: found.get(lookup.value)!,
+        created: true,
+        errors: [],
+        attempts: result.attempts,
+      });
+    else lastFailure(record, result);
+  }
 }

@@ -1,17 +1,21 @@
 // Runs the Salesforce emulator from the command line and prints how to connect to it.
-// `node local/emulator/cli.ts --help` lists the options.
+// `node local/emulator/cli.ts --help` lists the options. Mistakes (a bad flag, an unreadable schema or
+// fault file, a port in use) end with one line and exit code 2, as everywhere in the CLI.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { describeFailure, parseCliArgs, UsageError } from '../usage-error.ts';
 import { parseFaultRules } from './faults.ts';
+import { loadSchema } from './schema.ts';
 import { type EmulatorOptions, startEmulator } from './server.ts';
 
-export const HELP = `Usage: node local/emulator/cli.ts [options]
+export const HELP = `Usage: sfsink emulator [options]      (or: node local/emulator/cli.ts [options])
+       sfsink emulator schema pull --credentials <file> --sobjects <A,B> > schema.json
 
 Starts an emulated Salesforce org (OAuth, REST, sObject Collections, query, Bulk API 2.0 ingest)
-and the inspection API under /__emulator/.
+and the inspection API under /__emulator/. Its default schema has Lead, Account, Contact and
+Order_Event__c; 'schema pull' copies a real org's objects into a schema file for --schema.
 
 Options:
   --port <n>               Port to listen on (default 8383; 0 picks a free port)
@@ -65,17 +69,43 @@ const OPTIONS = {
 function number(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0)
-    throw new Error(`--${name} must be a non-negative number, got ${value}`);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0)
+    throw new UsageError(`--${name} must be a non-negative number, got ${value}`);
   return parsed;
 }
 
-/** A rule or rules given inline as JSON, or the path of a file holding them. */
-function readFaults(value: string | undefined) {
+function readText(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `${option} ${path}: no such file`
+        : `${option} ${path} cannot be read (${code ?? 'error'})`,
+    );
+  }
+}
+
+/**
+ * Fault rules given inline as JSON, or the path of a file holding them; a mistake is a UsageError
+ * naming the option.
+ *
+ * @example
+ * readFaults('{"route":"collections","fault":"status","status":503}', '--faults');
+ */
+export function readFaults(value: string | undefined, option = '--faults') {
   if (value === undefined) return undefined;
-  const text =
-    value.trim().startsWith('{') || value.trim().startsWith('[') ? value : readFileSync(value, 'utf8');
-  return parseFaultRules(text);
+  const inline = value.trim().startsWith('{') || value.trim().startsWith('[');
+  const text = inline ? value : readText(value, option);
+  try {
+    return parseFaultRules(text);
+  } catch (error) {
+    const why = error instanceof SyntaxError ? 'is not valid JSON' : (error as Error).message;
+    throw new UsageError(
+      `${option}${inline ? '' : ` ${value}`}: ${why}: see the fault rules in local/emulator/README.md`,
+    );
+  }
 }
 
 /**
@@ -85,7 +115,7 @@ function readFaults(value: string | undefined) {
  * parseCli(['--port', '0', '--latency', '20']); // { help: false, options: { port: 0, latencyMs: 20, … } }
  */
 export function parseCli(args: string[]): { help: boolean; options: EmulatorOptions } {
-  const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  const { values } = parseCliArgs('emulator', args, OPTIONS);
   const credentials = Object.fromEntries(
     Object.entries({
       clientId: values['client-id'],
@@ -100,34 +130,74 @@ export function parseCli(args: string[]): { help: boolean; options: EmulatorOpti
     options: {
       port: number('port', values.port) ?? 8383,
       host: values.host,
-      schema: values.schema,
+      // Loaded here so that a bad file is reported before anything starts.
+      schema: values.schema === undefined ? undefined : loadSchema(values.schema),
       faults: readFaults(values.faults),
       faultSeed: number('fault-seed', values['fault-seed']),
       latencyMs: number('latency', values.latency),
       tokenTtlSeconds: number('token-ttl', values['token-ttl']),
       dailyApiMax: number('daily-api-max', values['daily-api-max']),
       bulkProcessingDelayMs: number('bulk-delay', values['bulk-delay']),
-      snapshotFile: values.snapshot,
-      jwtPublicKey: values['jwt-public-key'] ? readFileSync(values['jwt-public-key'], 'utf8') : undefined,
+      snapshotFile: values.snapshot === undefined ? undefined : checkedSnapshot(values.snapshot),
+      jwtPublicKey: values['jwt-public-key']
+        ? readText(values['jwt-public-key'], '--jwt-public-key')
+        : undefined,
       credentials,
     },
   };
 }
 
-/** Runs the standalone emulator (`npm run emulator`, `sfsink emulator`) until SIGINT/SIGTERM. */
-export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
-  let parsed: ReturnType<typeof parseCli>;
+/** A snapshot to load must be a snapshot; one that does not exist yet is written on exit. */
+function checkedSnapshot(path: string): string {
+  if (!existsSync(path)) return path;
   try {
-    parsed = parseCli(args);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    process.exit(2);
+    const saved = JSON.parse(readText(path, '--snapshot')) as unknown;
+    if (typeof saved === 'object' && saved !== null && !Array.isArray(saved)) return path;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
   }
+  throw new UsageError(
+    `--snapshot ${path} is not an emulator snapshot (the JSON the emulator writes): pass a new path, or one it wrote`,
+  );
+}
+
+/** startEmulator, with the ways a port can be refused said as a mistake. */
+async function listen(options: EmulatorOptions) {
+  try {
+    return await startEmulator(options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${options.host ?? '127.0.0.1'}:${options.port}`;
+    if (code === 'EADDRINUSE')
+      throw new UsageError(
+        `port ${options.port} is in use (another emulator?): stop what listens on ${where}, or pass --port 0 for a free port`,
+      );
+    if (code === 'EACCES')
+      throw new UsageError(`port ${options.port} needs privileges: pick one above 1024, or --port 0`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new UsageError(`--host ${options.host}: not an address of this machine: try 127.0.0.1`);
+    throw error;
+  }
+}
+
+/**
+ * Runs the standalone emulator (`npm run emulator`, `sfsink emulator`) until SIGINT/SIGTERM; `schema
+ * pull` copies an org's describe instead. Throws UsageError for mistakes.
+ *
+ * @example
+ * await main(['--port', '0', '--schema', 'my-schema.json']);
+ */
+export async function main(args: string[] = process.argv.slice(2)): Promise<'running' | number> {
+  if (args[0] === 'schema') {
+    const { schemaCommand } = await import('./schema-pull.ts');
+    return schemaCommand(args.slice(1));
+  }
+  const parsed = parseCli(args);
   if (parsed.help) {
     process.stdout.write(HELP);
-    return;
+    return 0;
   }
-  const emulator = await startEmulator(parsed.options);
+  const emulator = await listen(parsed.options);
   const { url, credentials: c } = emulator;
   let keyLine = 'JWT bearer: verified with the public key you gave (--jwt-public-key)';
   let keyDir: string | undefined;
@@ -163,6 +233,17 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<void
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  return 'running';
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  const debug = process.argv.includes('--debug');
+  try {
+    const result = await main(process.argv.slice(2).filter((a) => a !== '--debug'));
+    if (result !== 'running') process.exit(result);
+  } catch (error) {
+    const { text, code } = describeFailure(error, { debug });
+    process.stderr.write(text);
+    process.exit(code);
+  }
+}

@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { UsageError } from '../usage-error.ts';
 
 export const FIELD_TYPES = [
   'id',
@@ -34,7 +35,7 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 const fieldSpec = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a field API name'),
-  type: z.enum(FIELD_TYPES),
+  type: z.enum(FIELD_TYPES, { error: `not a field type the emulator knows (${FIELD_TYPES.join(', ')})` }),
   label: z.string().optional().describe('Defaults to the name without __c, split at capitals.'),
   length: z
     .number()
@@ -123,6 +124,18 @@ export interface Schema {
   /** When the schema last changed, for describe's If-Modified-Since. Whole seconds (HTTP dates). */
   lastModified: Date;
 }
+
+/**
+ * The schema file is not one the emulator can load: the CLI prints the message (one line, naming
+ * every problem) and exits 2.
+ */
+export class SchemaError extends UsageError {
+  override name = 'SchemaError';
+}
+
+const SCHEMA_HELP =
+  ': a schema file is {"sobjects": [{"name", "keyPrefix", "fields": [{"name", "type", …}]}]} (see local/emulator/README.md), or pull one from an org with sfsink emulator schema pull';
+const DEFAULT_SOBJECTS = 'Lead, Account, Contact, Order_Event__c';
 
 export const DEFAULT_SCHEMA_PATH = fileURLToPath(new URL('./default-schema.json', import.meta.url));
 
@@ -256,20 +269,22 @@ function resolveSObject(spec: z.infer<typeof sobjectSpec>): SObjectSchema {
  * const schema = buildSchema({ sobjects: [{ name: 'Thing__c', keyPrefix: 'a01', fields: [] }] });
  * schema.byName.get('thing__c')?.fields.map((f) => f.name); // ['Id', 'IsDeleted', …]
  */
-export function buildSchema(file: unknown, lastModified = new Date()): Schema {
+export function buildSchema(file: unknown, lastModified = new Date(), source = 'emulator schema'): Schema {
   const parsed = schemaFileSpec.safeParse(file);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`Invalid emulator schema:\n  ${problems.join('\n  ')}`);
+    throw new SchemaError(`${source}: ${problems.join('; ')}${SCHEMA_HELP}`);
   }
   const sobjects = parsed.data.sobjects.map(resolveSObject);
   const byName = new Map<string, SObjectSchema>();
   const byKeyPrefix = new Map<string, SObjectSchema>();
   for (const sobject of sobjects) {
     if (byName.has(sobject.name.toLowerCase()))
-      throw new Error(`Invalid emulator schema: ${sobject.name} twice`);
+      throw new SchemaError(`${source}: ${sobject.name} twice: keep one entry per sObject`);
     if (byKeyPrefix.has(sobject.keyPrefix)) {
-      throw new Error(`Invalid emulator schema: key prefix ${sobject.keyPrefix} used twice`);
+      throw new SchemaError(
+        `${source}: key prefix ${sobject.keyPrefix} used twice: give each sObject its own keyPrefix`,
+      );
     }
     byName.set(sobject.name.toLowerCase(), sobject);
     byKeyPrefix.set(sobject.keyPrefix, sobject);
@@ -323,11 +338,25 @@ export type FieldSpecInput = z.input<typeof fieldSpec>;
  * const schema = loadSchema('./my-schema.json');
  */
 export function loadSchema(path: string = DEFAULT_SCHEMA_PATH): Schema {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SchemaError(
+      code === 'ENOENT'
+        ? `emulator schema ${path} does not exist: check the path, or leave --schema out for the default (${DEFAULT_SOBJECTS})`
+        : `emulator schema ${path} cannot be read (${code ?? 'error'})`,
+    );
+  }
   let file: unknown;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8'));
+    file = JSON.parse(text);
   } catch (err) {
-    throw new Error(`Cannot read emulator schema ${path}: ${(err as Error).message}`);
+    const where = /\(line \d+ column \d+\)|at position \d+/.exec((err as Error).message)?.[0];
+    throw new SchemaError(
+      `emulator schema ${path} is not valid JSON${where ? ` ${where}` : ''}${SCHEMA_HELP}`,
+    );
   }
-  return buildSchema(file, statSync(path).mtime);
+  return buildSchema(file, statSync(path).mtime, `emulator schema ${path}`);
 }

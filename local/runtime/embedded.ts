@@ -23,6 +23,7 @@ import { seededRandom } from '../random.ts';
 import { type LocalDynamo, startLocalDynamo } from '../stand-ins/dynamodb.ts';
 import { consumeStream, type DeliveryReport, deliverUntilCommitted } from '../stand-ins/event-source.ts';
 import { type LocalExecutions, localExecutions } from '../stand-ins/step-functions.ts';
+import type { SalesforceObserver } from './api-meter.ts';
 
 /** The poller's function ARN in the local definition; aws-local-stepfunctions runs a local handler instead. */
 export const LOCAL_POLLER_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:sfsink-bulk-poller';
@@ -40,6 +41,10 @@ export interface EmbeddedOptions {
   waitMs?: number;
   group?: string;
   logger?: SinkLogger;
+  /** The Salesforce client's retry backoff (tests shorten it; default the client's own). */
+  backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** Sees the Salesforce client's calls (the summaries count them per topic). */
+  observer?: SalesforceObserver;
 }
 
 export interface Embedded {
@@ -72,6 +77,11 @@ export interface Embedded {
       maxInvocations?: number;
     },
   ): Promise<DeliveryReport>;
+  /**
+   * Uses this configuration for the invocations from now on (as a redeploy would); the stand-ins, the
+   * Salesforce client and the bulk poller stay as they are.
+   */
+  reconfigure(config: SinkConfig): void;
   /** Waits for every bulk execution started so far to end. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -109,7 +119,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         },
       }
     : memory;
-  const salesforce = createSalesforceClient({ credentials, config, logger });
+  const observer = options.observer;
+  const client = createSalesforceClient({
+    credentials,
+    config,
+    logger,
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(observer ? { send: observer.send, sendStreamed: observer.sendStreamed } : {}),
+  });
+  const salesforce = observer ? observer.client(client) : client;
   const jobs = dynamoJobStore(dynamo.client, dynamo.table);
   const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
   const farFuture = () => Date.now() + 15 * 60_000;
@@ -119,10 +137,17 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     poller: (input) => pollBulkJob(input, pollDeps()),
     waitMs: options.waitMs ?? 20,
   });
-  const mappings = indexMappings(config);
+  // The configuration of the invocations to come: `reconfigure` swaps it, as a redeploy would.
+  let current = { config, mappings: indexMappings(config) };
+  // Locally the runtime knows when an invocation has ended (returned or thrown), so a redelivery need
+  // not wait out the deadline of an invocation that crashed.
+  const ended = new Set<string>();
+  let invocations = 0;
   const sinkDeps = (after?: (step: Step) => void | Promise<void>): SinkDeps => ({
-    config,
-    mappings,
+    invocationId: `local-${process.pid}-${++invocations}-${Date.now()}`,
+    hasEnded: (id) => ended.has(id) || !id.startsWith(`local-${process.pid}-`),
+    config: current.config,
+    mappings: current.mappings,
     group: options.group ?? 'local',
     salesforce,
     checkpoints,
@@ -135,6 +160,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ...(after ? { after } : {}),
   });
 
+  const invoke = (event: LambdaKafkaEvent, after?: (step: Step) => void | Promise<void>) => {
+    const deps = sinkDeps(after);
+    return processBatch(event, deps).finally(() => ended.add(deps.invocationId!));
+  };
+
   return {
     emulator,
     dynamo,
@@ -142,20 +172,23 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     jobs,
     executions,
     outcomes: memory,
-    invoke: (event, invokeOptions = {}) => processBatch(event, sinkDeps(invokeOptions.after)),
+    invoke: (event, invokeOptions = {}) => invoke(event, invokeOptions.after),
     deliver: (event, deliverOptions = {}) =>
-      deliverUntilCommitted(event, (e) => processBatch(e, sinkDeps(deliverOptions.after)), {
+      deliverUntilCommitted(event, (e) => invoke(e, deliverOptions.after), {
         maxInvocations: deliverOptions.maxInvocations ?? 200,
         // A partition waiting for its bulk job gets it back after a pause, as the event source would.
         onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
       }),
     consume: (event, consumeOptions) =>
-      consumeStream(event, (e) => processBatch(e, sinkDeps(consumeOptions.after)), {
+      consumeStream(event, (e) => invoke(e, consumeOptions.after), {
         maxBatch: consumeOptions.maxBatch,
         random: seededRandom(consumeOptions.seed ?? 1),
         maxInvocations: consumeOptions.maxInvocations ?? 500,
         onRetry: () => new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 20)),
       }),
+    reconfigure(next) {
+      current = { config: next, mappings: indexMappings(next) };
+    },
     settle: () => executions.settle(),
     async close() {
       await executions.settle().catch(() => undefined);

@@ -6,14 +6,17 @@
 // written twice and which records lack exactly one outcome — all must be 0 — and what the faults
 // cost in API calls against the same run without faults.
 //
+// Then it runs the delivery ledger's random histories (test/support/ledger-model.ts), 5,000 by default.
+//
 //   npm run soak -- [--records 20000] [--rate 0.1] [--crash-rate 0.05] [--lock-rate 0.01] [--batch 500]
-//                   [--seed 1] [--bulk-locks] [--json]
+//                   [--seed 1] [--bulk-locks] [--json] [--ledger-histories 5000]
 import type { SinkConfigInput } from '../../lib/config/index.ts';
 import type { JsonObject } from '../../lib/records.ts';
 import type { Step } from '../../lib/sink/process-batch.ts';
 import type { FaultRuleInput, RouteName } from '../../local/emulator/faults.ts';
 import { type EventRecordInput, mskEvent } from '../../local/events/build-event.ts';
 import { leadStream, orderEvents, seededRandom, sequentialLeadState } from '../../local/events/generate.ts';
+import { runLedgerHistories } from '../support/ledger-model.ts';
 import { auditOutcomes, type CallCounts, callCounts, type OutcomeAudit, withSink } from './harness.ts';
 import {
   formatReport,
@@ -377,5 +380,25 @@ if (import.meta.main) {
   const result = await benchSoak(options);
   if (flags.has('json')) console.log(JSON.stringify(result, null, 2));
   else console.log(formatReport([result]));
-  process.exit(result.targets.every((t) => t.ok) ? 0 : 1);
+  const histories = numberFlag(flags, 'ledger-histories', 5_000);
+  let ledgerOk = true;
+  if (histories > 0) {
+    const started = performance.now();
+    try {
+      const ran = await runLedgerHistories({
+        runs: histories,
+        seed: numberFlag(flags, 'seed', 1),
+        onProgress: (done) => {
+          if (done % 250 === 0) progress(`ledger histories: ${done} of ${histories}`);
+        },
+      });
+      console.log(
+        `Delivery ledger: ${ran.toLocaleString('en-US')} random histories, every invariant held (${round((performance.now() - started) / 1000, 1)} s)`,
+      );
+    } catch (error) {
+      ledgerOk = false;
+      console.log(`Delivery ledger: an invariant broke\n${(error as Error).message}`);
+    }
+  }
+  process.exit(result.targets.every((t) => t.ok) && ledgerOk ? 0 : 1);
 }

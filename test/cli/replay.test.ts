@@ -24,7 +24,7 @@ async function sfsink(...args: string[]): Promise<{ code: number; out: string[];
     return true;
   });
   try {
-    return { code: await main(args), out, err };
+    return { code: (await main(args)) as number, out, err };
   } finally {
     o.mockRestore();
     e.mockRestore();
@@ -91,6 +91,32 @@ describe('sfsink replay', () => {
     expect(emulator.org.list('Lead')).toHaveLength(10);
     expect(emulator.calls().some((c) => c.path.includes('/oauth2/token'))).toBe(true);
     expect(io.out.join('')).not.toContain(emulator.credentials.clientSecret);
+    // It talked to the emulator, and says so.
+    expect(io.out.join('')).toContain(`Salesforce:             the emulator at ${emulator.url}`);
+    expect(io.out.join('')).not.toMatch(/real org|the org at/);
+  });
+
+  it('--quiet prints the summary only; --json the summary only, as JSON', async () => {
+    const args = [
+      'replay',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.json'),
+      '--credentials',
+      join(dir, 'credentials.json'),
+      '--out',
+      join(dir, 'quiet'),
+    ];
+    const quiet = await sfsink(...args, '--quiet');
+    expect(quiet.code).toBe(0);
+    const text = quiet.out.join('');
+    expect(text).not.toMatch(/^\{/m);
+    expect(text).toMatch(/^topic +mode +records +succeeded/);
+    const json = await sfsink(...args, '--json');
+    expect(json.code).toBe(0);
+    const summary = JSON.parse(json.out.join(''));
+    expect(summary.salesforce).toEqual({ kind: 'emulator', url: emulator.url });
+    expect(summary.topics).toMatchObject([{ topic: 'sfdc-pushtopic-lead', records: 20, succeeded: 20 }]);
   });
 
   it('refuses an org whose URL is not https unless it is localhost', async () => {
