@@ -155,7 +155,7 @@ export function edgeValue(field: FieldSchema): fc.Arbitrary<unknown> {
       typed.push('yes', 1, 0, 'TRUE', 'False');
       break;
     case 'email':
-      typed.push('not-an-email', 'a@b.c', 'x'.repeat(75) + '@e.io');
+      typed.push('not-an-email', 'a@b.c', `${'x'.repeat(75)}@e.io`);
       break;
     case 'reference':
       typed.push('not-an-id', '001000000000000', { External_Id__c: 'A-404' }, 42);
