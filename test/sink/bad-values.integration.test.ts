@@ -291,6 +291,24 @@ describe('bad values never block, never change silently, never take good records
     expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(5);
   });
 
+  it('a field refused on an updating upsert is left out of that write only, and the outcome names it; the next creating upsert writes it', async () => {
+    const s = await start();
+    await deliver(s, records([{ topic: LEADS, partition: 0, value: lead('F-1') }]));
+    const batch = records([
+      { topic: LEADS, partition: 0, value: lead('F-1', { _EventType: 'updated', IsConverted: true }) },
+    ]);
+    const next = records([{ topic: LEADS, partition: 0, value: lead('F-2', { IsConverted: true }) }]);
+
+    const first = await deliver(s, batch);
+    const second = await deliver(s, next);
+
+    expect(first.of(batch[0]!)).toMatchObject([
+      { status: 'succeeded', errors: [{ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['IsConverted'] }] },
+    ]);
+    expect(second.of(next[0]!)).toMatchObject([{ status: 'succeeded', created: true, errors: [] }]);
+    expect(leadInOrg(s, 'F-2')[0]!.fields.IsConverted).toBe(true);
+  });
+
   it('schema drift: a field added to the org while the sink runs is written by the next record carrying it', async () => {
     const s = await start();
     await deliver(s, records([{ topic: LEADS, partition: 0, value: lead('S-1') }]));
