@@ -69,3 +69,23 @@ export function prepareBatch(records: readonly KafkaRecord[], options: PrepareOp
   }
   return { plan: planWrites(shaped, { bulkUnitSize: options.config.bulk.batchSize }), rejections, shaped };
 }
+
+/**
+ * The sObjects whose cached describe may be behind the org: a record was rejected for a field the
+ * describe lacks (UNKNOWN_FIELD), perhaps just added to the org. The caller asks for a refreshed
+ * describe of each (`schemaOf(…, { refresh: true })`, at most once a minute per sObject) and shapes
+ * the records again when a schema changed, so a field added to the org and to the stream at once is
+ * written, not rejected.
+ *
+ * @example
+ * for (const sobject of sobjectsWithUnknownFields(prepared, mappings)) await schemaOf(sobject, ctx, { refresh: true });
+ */
+export function sobjectsWithUnknownFields(prepared: Iterable<unknown>, mappings: MappingIndex): string[] {
+  const sobjects = new Set<string>();
+  for (const item of prepared) {
+    if (!isRejection(item) || item.code !== 'UNKNOWN_FIELD') continue;
+    const mapping = mappings.get(item.record.topic);
+    if (mapping) sobjects.add(mapping.sobject);
+  }
+  return [...sobjects];
+}

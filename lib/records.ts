@@ -24,28 +24,90 @@ export interface KafkaRecord extends Coordinates {
   value: Buffer | null;
 }
 
-/** A JSON object value: sObject fields plus PushTopic metadata (`_EventType`, `_ObjectType`). */
+/**
+ * A JSON number a double cannot hold exactly (beyond 2^53, more than 15 significant digits, out of the
+ * double range), kept as its source text: a `JSON.rawJSON` value, which `JSON.stringify` writes
+ * verbatim. See lib/decode/exact-number.ts.
+ */
+export interface ExactNumber {
+  readonly rawJSON: string;
+}
+
+/**
+ * A JSON object value: sObject fields plus PushTopic metadata (`_EventType`, `_ObjectType`). Decoded
+ * values are built on null-prototype objects (see `fieldObject`), so `__proto__` and `constructor` are
+ * plain keys.
+ */
 export type JsonObject = { [field: string]: JsonValue };
-export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/**
+ * The prototype of record objects: an empty object with a null prototype, frozen. Objects made on it
+ * inherit nothing (no `__proto__` accessor, no `constructor`, immune to a polluted `Object.prototype`),
+ * yet stay in V8's fast mode, where `Object.create(null)` objects fall back to slow dictionaries.
+ */
+const NO_PROTOTYPE = Object.freeze(Object.create(null) as object);
+const RecordObject = function RecordObject() {} as unknown as new () => JsonObject;
+(RecordObject as unknown as { prototype: object }).prototype = NO_PROTOTYPE;
+
+/**
+ * An empty record object (see NO_PROTOTYPE): `obj.__proto__ = x` sets an own key, as JSON.parse does.
+ *
+ * @example
+ * const fields = fieldObject(); fields.__proto__ = 1; Object.keys(fields); // ['__proto__']
+ */
+export function fieldObject(): JsonObject {
+  return new RecordObject();
+}
+
+/**
+ * Makes a parsed JSON object a record object in place: its own keys stay, nothing is inherited.
+ *
+ * @example
+ * asFieldObject(JSON.parse(text)).constructor; // undefined
+ */
+export function asFieldObject(value: object): JsonObject {
+  return Object.setPrototypeOf(value, NO_PROTOTYPE) as JsonObject;
+}
+
+/** Whether an object inherits nothing (a record object, or a null-prototype object). */
+export function inheritsNothing(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === NO_PROTOTYPE;
+}
+export type JsonValue = string | number | boolean | null | ExactNumber | JsonValue[] | JsonObject;
 
 /** A record whose value decoded to a JSON object. */
 export interface DecodedRecord extends Omit<KafkaRecord, 'value'> {
   value: JsonObject;
 }
 
-export type RejectionCode =
-  | 'INVALID_JSON'
-  | 'NOT_AN_OBJECT'
-  | 'EMPTY_VALUE'
-  | 'UNMAPPED_TOPIC'
-  | 'OBJECT_TYPE_MISMATCH'
-  | 'MISSING_ID'
-  | 'MISSING_EXTERNAL_ID'
-  | 'UNKNOWN_EVENT_TYPE'
-  | 'INVALID_FIELD_NAME'
-  | 'UNKNOWN_FIELD'
-  | 'INVALID_FIELD_VALUE'
-  | 'VALUE_NOT_ENCODABLE';
+/**
+ * Every rejection code the pipeline can give, in the order the README lists them (a test compares the
+ * two); `RejectionCode` is derived from it, so no stage can give a code missing here.
+ *
+ * @example
+ * REJECTION_CODES.includes(outcome.errors[0].code as RejectionCode);
+ */
+export const REJECTION_CODES = [
+  'INVALID_JSON',
+  'NOT_AN_OBJECT',
+  'EMPTY_VALUE',
+  'UNMAPPED_TOPIC',
+  'OBJECT_TYPE_MISMATCH',
+  'MISSING_ID',
+  'MISSING_EXTERNAL_ID',
+  'UNKNOWN_EVENT_TYPE',
+  'MALFORMED_ID',
+  'INVALID_FIELD_NAME',
+  'DUPLICATE_FIELD',
+  'UNKNOWN_FIELD',
+  'INVALID_FIELD_VALUE',
+  'STRING_TOO_LONG',
+  'NUMBER_OUTSIDE_VALID_RANGE',
+  'VALUE_NOT_ENCODABLE',
+] as const;
+
+export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 /** Bad input: the record can never be written as it is, so it is reported and skipped. */
 export interface Rejection {

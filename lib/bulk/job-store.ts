@@ -3,7 +3,9 @@
 //
 // Correlation rows (topic, partition, offset, key, match key) for a 10,000-record unit can exceed
 // DynamoDB's 400 KB item limit when keys are long (a Connect JSON key is ~250 bytes), so they are
-// gzip-compressed and split over numbered chunk items of at most 300 KB each. DynamoDB rather than S3:
+// gzip-compressed and split over numbered chunk items of at most 300 KB each. A key over 16 KiB is
+// stored as its digest and length (`boundedKey`, what every outcome destination shows for it), so one
+// row stays small and a chunk stays under the limit whatever the keys hold. DynamoDB rather than S3:
 // one store to provision and grant, strongly consistent reads, and TTL removes everything when done.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -16,6 +18,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Operation } from '../config/index.ts';
+import { boundedKey } from '../outcomes/outcome.ts';
 
 /**
  * `continued`: the unit's job ended and some of its rows went on in a follow-up unit (`next`); the unit
@@ -147,7 +150,9 @@ export function dynamoJobStore(
   const expiry = () => Math.floor(now().getTime() / 1000) + DONE_TTL_SECONDS;
 
   async function writeChunks(unitKey: string, rows: readonly CorrelationRow[]): Promise<number> {
-    const encoded = rows.map((r) => JSON.stringify([r.topic, r.partition, r.offset, r.key, r.match]));
+    const encoded = rows.map((r) =>
+      JSON.stringify([r.topic, r.partition, r.offset, boundedKey(r.key), r.match]),
+    );
     const chunks: Uint8Array[] = [];
     let start = 0;
     while (start < encoded.length) {

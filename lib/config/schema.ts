@@ -146,6 +146,15 @@ const kafkaDestination = z.strictObject({
     .string()
     .optional()
     .meta({ description: "AWS region for MSK IAM signing. Default: the function's region." }),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .min(10_000, { error: 'is too small: produce requests need room for an outcome (≥ 10000 bytes)' })
+    .default(1_000_000)
+    .meta({
+      description:
+        "Largest produce request sent with outcomes (bytes, Kafka's framing included); publishes are split under it and no outcome record exceeds it (long messages are shortened, keys over 16 KiB replaced by their digest). Keep it below the brokers' `message.max.bytes` (about 1 MB by default, MSK too).",
+    }),
 });
 
 export const configSchema = z

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseJsonExact } from '../decode/exact-number.ts';
 import type { JsonObject } from '../records.ts';
 import { csvRowProblem, encodeCsv, parseCsv, parseCsvStream, plainDecimal } from './index.ts';
 
@@ -28,6 +29,22 @@ describe('encodeCsv', () => {
     const { text } = encodeCsv([{ A: 1000000, B: 12345678.5, C: 1e21, D: 1e-7, E: -2.5e-8 }]);
     expect(text).toBe('A,B,C,D,E\n1000000,12345678.5,1000000000000000000000,0.0000001,-0.000000025\n');
     expect(text).not.toMatch(/e[+-]?\d/i);
+  });
+
+  it('writes exact numbers with their own digits, in plain decimal: 123456789012345678 is not …680', () => {
+    const fields = parseJsonExact(
+      '{"A":123456789012345678,"B":1.5e-30,"C":-12345678901234567.125}',
+    ) as JsonObject;
+    const { text } = encodeCsv([fields]);
+    expect(text).toBe(`A,B,C\n123456789012345678,0.${'0'.repeat(29)}15,-12345678901234567.125\n`);
+    expect(csvRowProblem(fields)).toBeUndefined();
+  });
+
+  it('names a non-finite number as a value a CSV cannot carry, instead of throwing', () => {
+    expect(csvRowProblem({ A: Number.POSITIVE_INFINITY })).toEqual({
+      message: 'A is not a finite number',
+      fields: ['A'],
+    });
   });
 
   it('quotes quotes, commas, CR and LF (RFC 4180)', () => {

@@ -1,3 +1,4 @@
+import { isExactNumber } from '../decode/exact-number.ts';
 import type { JsonObject, JsonValue } from '../records.ts';
 import { csvCell, csvCellProblem } from './values.ts';
 
@@ -8,8 +9,8 @@ import { csvCell, csvCellProblem } from './values.ts';
 function eachColumn(fields: JsonObject, visit: (column: string, value: JsonValue) => void): void {
   for (const name in fields) {
     const value = fields[name]!;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const inner in value) visit(`${name}.${inner}`, value[inner]!);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isExactNumber(value)) {
+      for (const inner in value) visit(`${name}.${inner}`, (value as JsonObject)[inner]!);
     } else visit(name, value);
   }
 }

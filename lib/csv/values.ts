@@ -1,5 +1,6 @@
 // How one JSON value is written in a Bulk API 2.0 CSV cell. Salesforce reads an empty cell as "leave
 // unchanged" and `#N/A` as "set to null", numbers in plain decimal only, booleans as true/false.
+import { decimalOf, isExactNumber, plainText } from '../decode/exact-number.ts';
 import type { JsonValue } from '../records.ts';
 
 /** The cell that sets a field to null. */
@@ -16,19 +17,7 @@ export function plainDecimal(n: number): string {
   if (!Number.isFinite(n)) throw new RangeError(`${n} has no decimal form`);
   if (n === 0) return '0';
   const text = String(n);
-  const e = text.indexOf('e');
-  if (e === -1) return text;
-  const negative = text.startsWith('-');
-  const mantissa = text.slice(negative ? 1 : 0, e);
-  const exponent = Number(text.slice(e + 1));
-  const dot = mantissa.indexOf('.');
-  const digits = dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
-  const point = (dot === -1 ? mantissa.length : dot) + exponent;
-  let out: string;
-  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
-  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
-  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return negative ? `-${out}` : out;
+  return text.includes('e') ? plainText(decimalOf(text)!) : text;
 }
 
 /**
@@ -38,7 +27,8 @@ export function plainDecimal(n: number): string {
  */
 export function csvCellProblem(value: JsonValue): string | undefined {
   if (value === CSV_NULL) return 'is the text #N/A, which Bulk API reads as null';
-  if (typeof value === 'object' && value !== null)
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'is not a finite number';
+  if (typeof value === 'object' && value !== null && !isExactNumber(value))
     return Array.isArray(value) ? 'is an array' : 'is an object';
   return undefined;
 }
@@ -51,6 +41,8 @@ export function csvCell(value: JsonValue): string {
   if (value === null || value === '') return CSV_NULL;
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return plainDecimal(value);
+  // An exact number's own digits, in plain decimal: a double would round them.
+  if (isExactNumber(value)) return plainText(decimalOf(value.rawJSON)!);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   throw new TypeError(`a value that ${csvCellProblem(value)} has no CSV cell`);
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mskEvent } from '../../local/events/build-event.ts';
 import { mskSample, pushTopicLead } from '../../test/fixtures/index.ts';
 import type { KafkaRecord } from '../records.ts';
-import { isRejection } from '../records.ts';
+import { inheritsNothing, isRejection } from '../records.ts';
 import { decodeValue, InvalidEventError, recordsOfEvent } from './index.ts';
 
 function record(value: Buffer | null): KafkaRecord {
@@ -161,4 +161,88 @@ describe('decodeValue', () => {
       { numRuns: 2000 },
     );
   });
+});
+
+describe('decodeValue: exact numbers and hostile keys', () => {
+  const text = (value: string) => record(Buffer.from(value, 'utf8'));
+
+  it('keeps the digits of integers beyond 2^53 and of numbers out of the double range', () => {
+    const decoded = decodeValue(
+      text('{"a":9007199254740993,"b":9007199254740992,"c":1e400,"d":0.1,"e":12345678901234567890.5}'),
+    );
+    if (isRejection(decoded)) throw new Error(decoded.message);
+    const { a, b, c, d, e } = decoded.value as Record<string, { rawJSON?: string } | number>;
+    expect((a as { rawJSON: string }).rawJSON).toBe('9007199254740993');
+    expect(b).toBe(9007199254740992);
+    expect((c as { rawJSON: string }).rawJSON).toBe('1e400');
+    expect(d).toBe(0.1);
+    expect((e as { rawJSON: string }).rawJSON).toBe('12345678901234567890.5');
+    expect(JSON.stringify(decoded.value)).toBe(
+      '{"a":9007199254740993,"b":9007199254740992,"c":1e400,"d":0.1,"e":12345678901234567890.5}',
+    );
+  });
+
+  it('a Connect Decimal keeps its exact digits: 123456789012345678 is not …680', () => {
+    const bytes = Buffer.from(123456789012345678n.toString(16).padStart(16, '0'), 'hex');
+    const decoded = decodeValue(
+      text(
+        JSON.stringify({
+          schema: {
+            type: 'struct',
+            fields: [
+              {
+                field: 'Amount',
+                type: 'bytes',
+                name: 'org.apache.kafka.connect.data.Decimal',
+                parameters: { scale: '2' },
+              },
+            ],
+          },
+          payload: { Amount: bytes.toString('base64') },
+        }),
+      ),
+    );
+    if (isRejection(decoded)) throw new Error(decoded.message);
+    expect(JSON.stringify(decoded.value)).toBe('{"Amount":1234567890123456.78}');
+  });
+
+  it('__proto__ in a Connect payload is a plain key, exactly as in plain JSON: no hidden Id or _EventType', () => {
+    const payload = '{"__proto__":{"Id":"00Q7R00001lsWLiUAM","_EventType":"deleted"},"LastName":"Doe"}';
+    const plain = decodeValue(text(payload));
+    const envelope = decodeValue(
+      text(
+        `{"schema":{"type":"struct","fields":[{"field":"LastName","type":"string"}]},"payload":${payload}}`,
+      ),
+    );
+    for (const decoded of [plain, envelope]) {
+      if (isRejection(decoded)) throw new Error(decoded.message);
+      expect(inheritsNothing(decoded.value)).toBe(true);
+      expect('constructor' in decoded.value).toBe(false);
+      expect(Object.keys(decoded.value)).toEqual(['__proto__', 'LastName']);
+      expect((decoded.value as Record<string, unknown>).Id).toBeUndefined();
+      expect((decoded.value as Record<string, unknown>)._EventType).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['Timestamp', 'int64', 'org.apache.kafka.connect.data.Timestamp', 1e17],
+    ['Date', 'int32', 'org.apache.kafka.connect.data.Date', 1_704_067_200_000],
+    ['Time', 'int32', 'org.apache.kafka.connect.data.Time', 90_000_000],
+  ])(
+    'a Connect %s outside Salesforce’s range is rejected INVALID_FIELD_VALUE, never thrown',
+    (_, type, name, value) => {
+      const decoded = decodeValue(
+        text(
+          JSON.stringify({
+            schema: { type: 'struct', fields: [{ field: 'When', type, name }] },
+            payload: { When: value },
+          }),
+        ),
+      );
+      expect(isRejection(decoded) && [decoded.code, decoded.fields]).toEqual([
+        'INVALID_FIELD_VALUE',
+        ['When'],
+      ]);
+    },
+  );
 });

@@ -1,7 +1,8 @@
 // Lambda's Kafka event (MSK and self-managed Kafka share the shape) → records in delivery order.
-import type { DecodedRecord, JsonObject, KafkaHeader, KafkaRecord, Rejection } from '../records.ts';
-import { reject } from '../records.ts';
+import type { DecodedRecord, KafkaHeader, KafkaRecord, Rejection } from '../records.ts';
+import { asFieldObject, inheritsNothing, reject } from '../records.ts';
 import { isConnectEnvelope, LogicalTypeError, unwrapConnectEnvelope } from './connect-json.ts';
+import { isExactNumber, parseJsonExact } from './exact-number.ts';
 
 /** One record as the event source mapping delivers it (key, value base64; header values as byte arrays). */
 export interface LambdaKafkaRecord {
@@ -94,7 +95,9 @@ export function recordsOfEvent(event: LambdaKafkaEvent): KafkaRecord[] {
 
 /**
  * Decodes a record's value to a JSON object: plain JSON, or a Kafka Connect JSON envelope whose
- * logical types are converted. Never throws: bad input becomes a Rejection.
+ * logical types are converted. Numbers a double cannot hold keep their exact digits (exact numbers);
+ * the object has a null prototype, so `__proto__` and `constructor` are ordinary keys. Never throws:
+ * bad input becomes a Rejection.
  *
  * @example
  * const decoded = decodeValue(record);
@@ -106,7 +109,7 @@ export function decodeValue(record: KafkaRecord): DecodedRecord | Rejection {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(strictUtf8.decode(record.value));
+    parsed = parseJsonExact(strictUtf8.decode(record.value));
   } catch (error) {
     const why = error instanceof SyntaxError ? 'is not valid JSON' : 'is not valid UTF-8';
     return reject(record, 'INVALID_JSON', `the value ${why}: the sink expects a JSON object per record`);
@@ -115,7 +118,10 @@ export function decodeValue(record: KafkaRecord): DecodedRecord | Rejection {
     try {
       parsed = unwrapConnectEnvelope(parsed);
     } catch (error) {
-      // Any failure here is the envelope's fault (a schema of the wrong shape included): never throw.
+      if (error instanceof LogicalTypeError && error.outOfRange) {
+        return reject(record, 'INVALID_FIELD_VALUE', error.message, [error.field]);
+      }
+      // Any other failure here is the envelope's fault (a schema of the wrong shape included): never throw.
       const why = error instanceof LogicalTypeError ? error.message : 'the schema is malformed';
       return reject(
         record,
@@ -126,10 +132,18 @@ export function decodeValue(record: KafkaRecord): DecodedRecord | Rejection {
     if (parsed === null)
       return reject(record, 'EMPTY_VALUE', 'the Connect envelope has a null payload: nothing to write');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || isExactNumber(parsed)) {
+    const got =
+      parsed === null
+        ? 'null'
+        : Array.isArray(parsed)
+          ? 'an array'
+          : isExactNumber(parsed)
+            ? 'a number'
+            : `a ${typeof parsed}`;
     return reject(record, 'NOT_AN_OBJECT', `the value is ${got}, not a JSON object of sObject fields`);
   }
   const { topic, partition, offset, timestamp, key, headers } = record;
-  return { topic, partition, offset, timestamp, key, headers, value: parsed as JsonObject };
+  const value = inheritsNothing(parsed) ? (parsed as DecodedRecord['value']) : asFieldObject(parsed);
+  return { topic, partition, offset, timestamp, key, headers, value };
 }

@@ -54,6 +54,7 @@ export function createPublishers(
         errorTopic: kafka.errorTopic,
         auth: kafka.auth,
         region: kafka.region ?? deps.region,
+        maxRequestBytes: kafka.maxRequestBytes,
       }),
     );
   }

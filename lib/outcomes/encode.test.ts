@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeOutcome, TRUNCATED_CODE, TRUNCATION_MARKER } from './encode.ts';
+import { encodeOutcome, TRUNCATED_CODE } from './encode.ts';
 import { OutcomeTooLargeError } from './errors.ts';
 import type { Outcome, OutcomeError } from './outcome.ts';
 
@@ -85,12 +86,21 @@ describe('encodeOutcome', () => {
     expect(body.errors[1]!.message).toContain(`${10_000 - kept.length} field name(s)`);
   });
 
-  it('shortens a huge key as a last resort', () => {
-    const encoded = encodeOutcome(failed([], { status: 'succeeded', key: 'k'.repeat(100_000) }), 5_000);
+  it('stores a key over 16 KiB as its digest and length, whatever the limit', () => {
+    const key = 'k'.repeat(100_000);
+    const encoded = encodeOutcome(failed([], { status: 'succeeded', key }), 1_000_000);
+    const body = JSON.parse(encoded.body) as Outcome;
+    expect(body.key).toBe(`sha256:${createHash('sha256').update(key).digest('hex')} (100000 bytes)`);
+    expect(body.errors).toEqual([]);
+  });
+
+  it('replaces a key by its digest as a last resort when the outcome is still too large', () => {
+    const key = 'k'.repeat(10_000);
+    const encoded = encodeOutcome(failed([], { status: 'succeeded', key }), 5_000);
     const body = JSON.parse(encoded.body) as Outcome;
     expect(encoded.bytes).toBeLessThanOrEqual(5_000);
-    expect(body.key!.endsWith(TRUNCATION_MARKER)).toBe(true);
-    expect(body.errors).toEqual([]);
+    expect(body.key).toMatch(/^sha256:[0-9a-f]{64} \(10000 bytes\)$/);
+    expect(encoded.truncated).toBe(true);
   });
 
   it('throws OutcomeTooLargeError when the limit is below what cannot be cut', () => {

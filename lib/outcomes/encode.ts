@@ -1,8 +1,9 @@
 // An outcome as the JSON text a destination stores, shrunk to the destination's size limit when it is
 // too large. Outcomes are never dropped for their size, and never shortened silently: a shortened text
 // ends with TRUNCATION_MARKER, and whatever was left out is counted in a final OUTCOME_TRUNCATED error.
+// A key over MAX_KEY_BYTES is always stored as its digest and length (see `boundedKey`).
 import { OutcomeTooLargeError } from './errors.ts';
-import type { Outcome, OutcomeError } from './outcome.ts';
+import { boundedKey, keyDigest, type Outcome, type OutcomeError } from './outcome.ts';
 
 export interface EncodedOutcome {
   body: string;
@@ -22,13 +23,15 @@ const MIN_TEXT = 256;
 
 /**
  * Serializes an outcome, shortening it to at most `maxBytes` UTF-8 bytes: first the longest error
- * messages, then the errors after the first, then field lists, then the key. Throws
+ * messages, then the errors after the first, then field lists, then the key (its digest). Throws
  * `OutcomeTooLargeError` when even that does not fit (a topic name near the limit).
  *
  * @example
  * const { body, truncated } = encodeOutcome(outcome, 262_144);
  */
 export function encodeOutcome(outcome: Outcome, maxBytes: number): EncodedOutcome {
+  const key = boundedKey(outcome.key);
+  if (key !== outcome.key) outcome = { ...outcome, key };
   const body = json(outcome);
   const bytes = Buffer.byteLength(body);
   return bytes <= maxBytes ? { body, bytes, truncated: false } : shrink(outcome, maxBytes);
@@ -121,10 +124,13 @@ function halveLongestFields(draft: Draft): boolean {
   return true;
 }
 
-function shortenKey(draft: Draft, excess: number): boolean {
-  const shortened = draft.outcome.key === null ? undefined : shorten(draft.outcome.key, excess);
-  if (shortened === undefined) return false;
-  draft.outcome.key = shortened;
+/** The key as its digest and length: still identifies the record, at a fixed size. */
+function shortenKey(draft: Draft): boolean {
+  const key = draft.outcome.key;
+  if (key === null) return false;
+  const digest = keyDigest(key);
+  if (digest.length >= key.length) return false;
+  draft.outcome.key = digest;
   return true;
 }
 

@@ -1,7 +1,9 @@
 // Outcomes to Kafka topics, like Connect Reporter's result and error topics: key = the input record's
-// key, value = the outcome JSON, headers = status and the input record's coordinates. One kafkajs
-// producer per publisher, connected on first use and kept for the life of the process; every publish is
-// one sendBatch with acks=all.
+// key (its digest when over 16 KiB), value = the outcome JSON, headers = status and the input record's
+// coordinates. One kafkajs producer per publisher, connected on first use and kept for the life of the
+// process. Brokers refuse produce requests and record batches over `message.max.bytes` (about 1 MB by
+// default, MSK too), so a publish is cut into sendBatch calls of at most `maxRequestBytes` each, sent
+// one after another with acks=all, and no single outcome record exceeds it (messages are shortened).
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import {
   Kafka,
@@ -11,13 +13,14 @@ import {
   type Message,
   Partitioners,
   type Producer,
+  type TopicMessages,
 } from 'kafkajs';
 import { ConfigError } from '../errors.ts';
 import { withDefaults } from './defaults.ts';
 import { encodeOutcome } from './encode.ts';
 import { OutcomePublishError } from './errors.ts';
 import { type PublisherLogger, silentLogger } from './logger.ts';
-import { isErrorOutcome, type Outcome } from './outcome.ts';
+import { boundedKey, isErrorOutcome, type Outcome } from './outcome.ts';
 import type { OutcomePublisher } from './publisher.ts';
 
 export interface KafkaPublisherOptions {
@@ -46,6 +49,11 @@ export interface KafkaPublisherOptions {
   ackTimeoutMs?: number;
   /** Largest value sent; bigger outcomes are shortened (brokers take about 1 MB by default). */
   maxMessageBytes?: number;
+  /**
+   * Largest produce request (the sum of its records, with Kafka's framing): a publish is split into
+   * requests under it, and no record exceeds it. Keep it below the brokers' `message.max.bytes`.
+   */
+  maxRequestBytes?: number;
   logger?: PublisherLogger;
   /** Creates the kafkajs client; replace to observe the client (tests) or to set extra options. */
   createKafka?: (config: KafkaConfig) => Kafka;
@@ -62,6 +70,7 @@ const defaults: Required<
     | 'connectionTimeoutMs'
     | 'ackTimeoutMs'
     | 'maxMessageBytes'
+    | 'maxRequestBytes'
     | 'logger'
     | 'createKafka'
     | 'signToken'
@@ -73,6 +82,7 @@ const defaults: Required<
   connectionTimeoutMs: 3_000,
   ackTimeoutMs: 30_000,
   maxMessageBytes: 1_000_000,
+  maxRequestBytes: 1_000_000,
   logger: silentLogger,
   createKafka: (config: KafkaConfig) => new Kafka(config),
   signToken: generateAuthToken,
@@ -92,7 +102,7 @@ const HINTS: Record<string, string> = {
   TOPIC_AUTHORIZATION_FAILED: 'allow kafka-cluster:WriteData and DescribeTopic on the topic',
   CLUSTER_AUTHORIZATION_FAILED: 'allow kafka-cluster:Connect on the cluster',
   SASL_AUTHENTICATION_FAILED: "check the function's role and the region the MSK IAM token is signed for",
-  MESSAGE_TOO_LARGE: 'lower maxMessageBytes below the topic max.message.bytes',
+  MESSAGE_TOO_LARGE: "lower results.kafka.maxRequestBytes below the brokers' message.max.bytes",
 };
 
 /**
@@ -185,41 +195,35 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutcomePub
 
   return {
     async publish(outcomes) {
-      const byTopic = new Map<string, Message[]>();
+      const messages: Sized[] = [];
       for (const outcome of outcomes) {
         const topic = isErrorOutcome(outcome) ? o.errorTopic : o.resultTopic;
         if (!topic) continue;
-        let message: Message;
         try {
-          message = toMessage(outcome, o);
+          messages.push(toMessage(outcome, topic, o));
         } catch (error) {
           throw new OutcomePublishError('kafka', topic, 1, describe(error), {
             retryable: false,
             cause: error,
           });
         }
-        const messages = byTopic.get(topic) ?? [];
-        messages.push(message);
-        byTopic.set(topic, messages);
       }
-      if (byTopic.size === 0) return;
-      const topics = [...byTopic.keys()].join(', ');
-      const count = [...byTopic.values()].reduce((sum, messages) => sum + messages.length, 0);
+      if (messages.length === 0) return;
+      const topics = [...new Set(messages.map((m) => m.topic))].join(', ');
       let ready: Producer;
       try {
         ready = await connected();
       } catch (error) {
-        throw publishError(topics, count, `could not connect to ${o.brokers.join(',')}`, error);
+        throw publishError(topics, messages.length, `could not connect to ${o.brokers.join(',')}`, error);
       }
-      try {
-        await ready.sendBatch({
-          acks: -1,
-          timeout: o.ackTimeoutMs,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-      } catch (error) {
-        discard(ready);
-        throw publishError(topics, count, 'the brokers did not acknowledge them', error);
+      // In order, one request after another: a partition's outcomes keep their order.
+      for (const request of requests(messages, o.maxRequestBytes)) {
+        try {
+          await ready.sendBatch({ acks: -1, timeout: o.ackTimeoutMs, topicMessages: request });
+        } catch (error) {
+          discard(ready);
+          throw publishError(topics, messages.length, 'the brokers did not acknowledge them', error);
+        }
       }
     },
     async close() {
@@ -231,23 +235,79 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutcomePub
   };
 }
 
-function toMessage(outcome: Outcome, o: Resolved): Message {
-  const { body, truncated } = encodeOutcome(outcome, o.maxMessageBytes);
+/** A message with its topic and the bytes it adds to a produce request. */
+interface Sized {
+  topic: string;
+  message: Message;
+  bytes: number;
+}
+
+/**
+ * Kafka's framing around a record's key, value and headers, bounded from above: the record's varints
+ * and attributes (≤ 41 bytes, 10 per header), and its share of a record batch header (61 bytes) when
+ * it lands alone in a partition's batch.
+ */
+const RECORD_FRAMING = 110;
+const HEADER_FRAMING = 10;
+/** A produce request's own fields (acks, timeout, transactional id, client id) and a topic's entry. */
+const REQUEST_FRAMING = 512;
+const TOPIC_FRAMING = 64;
+
+function toMessage(outcome: Outcome, topic: string, o: Resolved): Sized {
+  const key = boundedKey(outcome.key);
   const headers: Record<string, string> = {
     status: outcome.status,
     input_record_topic: outcome.topic,
     input_record_partition: String(outcome.partition),
     input_record_offset: String(outcome.offset),
+    truncated: 'true',
   };
+  const framing =
+    RECORD_FRAMING +
+    Object.entries(headers).reduce(
+      (sum, [k, v]) => sum + HEADER_FRAMING + Buffer.byteLength(k) + Buffer.byteLength(v),
+      0,
+    ) +
+    (key === null ? 0 : Buffer.byteLength(key));
+  const limit = Math.min(
+    o.maxMessageBytes,
+    o.maxRequestBytes - REQUEST_FRAMING - TOPIC_FRAMING - topic.length - framing,
+  );
+  const { body, bytes, truncated } = encodeOutcome({ ...outcome, key }, limit);
   if (truncated) {
-    headers.truncated = 'true';
     o.logger.warn('Outcome shortened to fit the Kafka message size limit', {
       topic: outcome.topic,
       partition: outcome.partition,
       offset: outcome.offset,
     });
+  } else delete headers.truncated;
+  return { topic, message: { key, value: body, headers }, bytes: framing + bytes };
+}
+
+/** Messages in order, cut into produce requests of at most `maxBytes` each (framing included). */
+function requests(messages: readonly Sized[], maxBytes: number): TopicMessages[][] {
+  const out: TopicMessages[][] = [];
+  let current = new Map<string, Message[]>();
+  let bytes = REQUEST_FRAMING;
+  const flush = () => {
+    if (current.size === 0) return;
+    out.push([...current].map(([topic, list]) => ({ topic, messages: list })));
+    current = new Map();
+    bytes = REQUEST_FRAMING;
+  };
+  for (const { topic, message, bytes: size } of messages) {
+    let topicCost = current.has(topic) ? 0 : TOPIC_FRAMING + Buffer.byteLength(topic);
+    if (current.size > 0 && bytes + topicCost + size > maxBytes) {
+      flush();
+      topicCost = TOPIC_FRAMING + Buffer.byteLength(topic);
+    }
+    const list = current.get(topic);
+    if (list) list.push(message);
+    else current.set(topic, [message]);
+    bytes += topicCost + size;
   }
-  return { key: outcome.key, value: body, headers };
+  flush();
+  return out;
 }
 
 function publishError(topics: string, count: number, what: string, error: unknown): OutcomePublishError {

@@ -1,4 +1,5 @@
 // The outcome: one per input record, the user-facing result of the sink (documented in the README).
+import { createHash } from 'node:crypto';
 import type { Mode, Operation } from '../config/index.ts';
 import type { Rejection } from '../records.ts';
 
@@ -62,3 +63,34 @@ export function rejectedOutcome(
 export function isErrorOutcome(outcome: Outcome): boolean {
   return outcome.status !== 'succeeded';
 }
+
+/** Keys longer than this (UTF-8 bytes) are replaced by their digest wherever an outcome is stored. */
+export const MAX_KEY_BYTES = 16_384;
+
+/**
+ * The key as destinations store it: the key itself, or for a key over MAX_KEY_BYTES its SHA-256 and
+ * length, `sha256:<hex> (<n> bytes)`, so no outcome (nor the bulk job store's correlation rows) grows
+ * with the size of a producer's key. Consumers that need to match such a record hash its key.
+ *
+ * @example
+ * boundedKey('k-1'); // 'k-1'
+ * boundedKey('x'.repeat(600_000)); // 'sha256:… (600000 bytes)'
+ */
+export function boundedKey(key: string | null): string | null {
+  if (key === null || key.length <= MAX_KEY_BYTES / 3) return key;
+  const bytes = Buffer.byteLength(key);
+  return bytes <= MAX_KEY_BYTES ? key : keyDigest(key);
+}
+
+/**
+ * A key's SHA-256 and UTF-8 length, `sha256:<hex> (<n> bytes)`: what stands for a key too long to store.
+ *
+ * @example
+ * keyDigest('k'); // 'sha256:8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a (1 bytes)'
+ */
+export function keyDigest(key: string): string {
+  if (DIGEST_KEY.test(key)) return key;
+  return `sha256:${createHash('sha256').update(key).digest('hex')} (${Buffer.byteLength(key)} bytes)`;
+}
+
+const DIGEST_KEY = /^sha256:[0-9a-f]{64} \(\d+ bytes\)$/;

@@ -159,3 +159,41 @@ describe('planWrites', () => {
     );
   });
 });
+
+describe('ordering keys', () => {
+  it('15- and 18-character forms of one Id (in any letter case) are one key: two updates never share a unit', () => {
+    const forms = ['00Q7R00001lsWLi', '00Q7R00001lsWLiUAM', '00q7r00001lswliuam'];
+    const records = forms.map((id) => rec(id, 'update'));
+    const plan = planWrites(records, { bulkUnitSize: 10_000 });
+    expect(plan.stages.map((s) => s.map((u) => u.records.map((r) => r.address!.value)))).toEqual(
+      forms.map((id) => [[id]]),
+    );
+  });
+
+  it('15-character Ids that differ only in case are two records', () => {
+    const plan = planWrites([rec('00Q7R00001lsWLi', 'update'), rec('00Q7R00001LSWLI', 'update')], {
+      bulkUnitSize: 10_000,
+    });
+    expect(plan.stages).toHaveLength(1);
+  });
+});
+
+describe('bulk relationship columns', () => {
+  it('bulk records with different relationship columns go in different units (a bad column fails only its job); the same columns share one', () => {
+    const withRef = (field: string, inner: string) => {
+      const r = rec(undefined, 'insert', 'bulk-leads');
+      r.fields = { LastName: 'x', [field]: { [inner]: 'v' } };
+      return r;
+    };
+    const plain = rec(undefined, 'insert', 'bulk-leads');
+    const records = [
+      plain,
+      withRef('Owner', 'External_Id__c'),
+      withRef('Owner', 'external_id__c'),
+      withRef('Account__r', 'Ext__c'),
+    ];
+    const plan = planWrites(records, { bulkUnitSize: 10_000 });
+    expect(plan.stages).toHaveLength(1);
+    expect(plan.stages[0]!.map((u) => u.records.length).sort()).toEqual([1, 1, 2]);
+  });
+});

@@ -8,7 +8,8 @@
 //    without a key (inserts of records without Id) are level 0. So every key's records are at strictly
 //    increasing levels, in Kafka order.
 // 2. Stages run one after another; the units of a stage may run concurrently. Within a stage, the
-//    records of one group (sObject, operation, mode, external id field, allOrNone) are cut into units
+//    records of one group (sObject, operation, mode, external id field, allOrNone; for bulk also the
+//    relationship columns, see `relationshipColumns`) are cut into units
 //    of at most the unit size, in delivery order. Two records with one key are never in one stage, so
 //    never in one unit nor in concurrent units.
 // 3. Deferral: a group present in stages s < t whose units both end partly full can save a unit by
@@ -17,6 +18,8 @@
 //    alone gives ⌈n/size⌉ units per group whenever keys do not repeat; deferral recovers the common
 //    case where a few keys repeat (e.g. two updates of one record among hundreds).
 import type { Mode, Operation } from '../config/index.ts';
+import { isExactNumber } from '../decode/exact-number.ts';
+import { canonicalId } from '../resolve/salesforce-id.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 
 export interface UnitGroup {
@@ -51,7 +54,25 @@ export const COLLECTIONS_LIMIT = 200;
 function groupKeyOf(record: ShapedRecord): string {
   const m = record.mapping;
   const ext = record.address && record.address.field !== 'Id' ? record.address.field : '';
-  return `${m.sobject}\u0000${record.operation}\u0000${m.mode}\u0000${ext}\u0000${m.allOrNone}`;
+  const key = `${m.sobject}\u0000${record.operation}\u0000${m.mode}\u0000${ext}\u0000${m.allOrNone}`;
+  return m.mode === 'bulk' ? `${key}\u0000${relationshipColumns(record)}` : key;
+}
+
+/**
+ * The relationship columns a bulk record adds to its job's CSV header (`Account.External_Id__c`). A
+ * header column Salesforce cannot resolve fails the whole job, and the sink cannot check it (it knows
+ * the mapping's sObject, not the referenced one): records with different relationship columns go in
+ * different jobs, so a bad column fails only the records that carry it.
+ */
+function relationshipColumns(record: ShapedRecord): string {
+  let columns: string[] | undefined;
+  for (const name in record.fields) {
+    const value = record.fields[name]!;
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || isExactNumber(value)) continue;
+    columns ??= [];
+    for (const inner in value) columns.push(`${name}.${inner}`.toLowerCase());
+  }
+  return columns ? columns.sort().join(',') : '';
 }
 
 function groupOf(record: ShapedRecord): UnitGroup {
@@ -66,11 +87,17 @@ function groupOf(record: ShapedRecord): UnitGroup {
   return group;
 }
 
-/** The ordering key: one source record of one sObject. Field names and sObjects are case-insensitive. */
+/**
+ * The ordering key: one source record of one sObject. Field names and sObjects are case-insensitive.
+ * An Id counts in its 18-character form: `00Q…lsWLi` and `00Q…lsWLiUAM` are one record (and lower-casing
+ * the 18-character form loses nothing, its suffix encodes the case).
+ */
 function orderingKey(record: ShapedRecord): string | undefined {
-  if (record.recordKey === undefined) return undefined;
+  const key = record.recordKey;
+  if (key === undefined) return undefined;
+  const id = key.startsWith('Id=') ? canonicalId(key.slice(3)) : undefined;
   // Salesforce matches external id values case-insensitively: so do the keys.
-  return `${record.mapping.sobject.toLowerCase()}\u0000${record.recordKey.toLowerCase()}`;
+  return `${record.mapping.sobject.toLowerCase()}\u0000${id === undefined ? key.toLowerCase() : `id=${id.toLowerCase()}`}`;
 }
 
 interface Placed {

@@ -1,7 +1,10 @@
 // Which mapping a record belongs to, which Salesforce operation it needs, and how it is addressed.
 import type { Operation, SinkConfig, TopicMapping } from '../config/index.ts';
-import type { DecodedRecord, Rejection } from '../records.ts';
+import { isExactNumber } from '../decode/exact-number.ts';
+import type { DecodedRecord, JsonValue, Rejection } from '../records.ts';
 import { reject } from '../records.ts';
+import { fieldName } from './field-names.ts';
+import { canonicalId } from './salesforce-id.ts';
 
 /** How a record is found in the target org. */
 export interface Address {
@@ -50,18 +53,70 @@ function operationForEvent(eventType: string, mapping: TopicMapping): Operation 
   }
 }
 
+/** Salesforce's longest external id: text external ids hold at most 255 characters. */
+export const MAX_EXTERNAL_ID_LENGTH = 255;
+
 function scalarText(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  // Beyond 2^53 the digits as written are the value: two ids one apart stay two records.
+  if (isExactNumber(value)) return value.rawJSON;
   return undefined;
 }
 
-/** Case-insensitive field lookup: Salesforce field names are case-insensitive. */
-function fieldValue(value: DecodedRecord['value'], field: string): unknown {
-  if (field in value) return value[field];
-  const lower = field.toLowerCase();
-  for (const key of Object.keys(value)) if (key.toLowerCase() === lower) return value[key];
-  return undefined;
+/** Two keys that name one field in different letter cases, with different values. */
+class Ambiguous {
+  readonly keys: string[];
+  constructor(keys: string[]) {
+    this.keys = keys;
+  }
+}
+
+type Found = JsonValue | undefined | Ambiguous;
+
+/**
+ * Case-insensitive lookup of several fields in one pass over the record's own keys (Salesforce field
+ * names are case-insensitive). Keys that differ only in case and disagree are ambiguous: which one
+ * Salesforce would take is unknowable.
+ */
+function fieldValues(value: DecodedRecord['value'], fields: readonly string[]): Found[] {
+  const wanted = fields.map((f) => f.toLowerCase());
+  const keys: Array<string | undefined> = [];
+  let others: Array<string[] | undefined> | undefined;
+  for (const key in value) {
+    // Only a key of a wanted length can be a spelling of it: most keys are never lower-cased.
+    let i = -1;
+    for (let j = 0; j < wanted.length; j++) {
+      if (wanted[j]!.length === key.length && fieldName(key).lower === wanted[j]) {
+        i = j;
+        break;
+      }
+    }
+    if (i === -1) continue;
+    const first = keys[i];
+    if (first === undefined) keys[i] = key;
+    else if (JSON.stringify(value[key]) !== JSON.stringify(value[first])) {
+      others ??= [];
+      const list = others[i] ?? [first];
+      list.push(key);
+      others[i] = list;
+    }
+  }
+  return fields.map((_, i) => {
+    const ambiguous = others?.[i];
+    if (ambiguous) return new Ambiguous(ambiguous);
+    const key = keys[i];
+    return key === undefined ? undefined : value[key];
+  });
+}
+
+function ambiguity(record: DecodedRecord, ambiguous: Ambiguous): Rejection {
+  return reject(
+    record,
+    'DUPLICATE_FIELD',
+    `the record names one field several times in different letter cases, with different values (${ambiguous.keys.join(', ')}); Salesforce field names ignore case: keep one`,
+    ambiguous.keys,
+  );
 }
 
 /**
@@ -80,7 +135,14 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
       `topic "${record.topic}" has no mapping: add one to the configuration's mappings`,
     );
   }
-  const objectType = record.value._ObjectType;
+  const ext = mapping.externalIdField;
+  const [objectType, eventType, rawId, rawExt] = fieldValues(record.value, [
+    '_ObjectType',
+    '_EventType',
+    'Id',
+    ...(ext ? [ext] : []),
+  ]);
+  if (objectType instanceof Ambiguous) return ambiguity(record, objectType);
   if (typeof objectType === 'string' && objectType.toLowerCase() !== mapping.sobject.toLowerCase()) {
     return reject(
       record,
@@ -91,7 +153,7 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
   }
 
   let operation: Operation = mapping.operation;
-  const eventType = record.value._EventType;
+  if (eventType instanceof Ambiguous) return ambiguity(record, eventType);
   if (mapping.eventType === 'honour' && eventType !== undefined && eventType !== null) {
     const fromEvent = typeof eventType === 'string' ? operationForEvent(eventType, mapping) : undefined;
     if (!fromEvent) {
@@ -105,9 +167,10 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
     operation = fromEvent;
   }
 
-  const id = scalarText(fieldValue(record.value, 'Id'));
-  const ext = mapping.externalIdField;
-  const extValue = ext ? scalarText(fieldValue(record.value, ext)) : undefined;
+  if (rawId instanceof Ambiguous) return ambiguity(record, rawId);
+  const id = scalarText(rawId);
+  if (rawExt instanceof Ambiguous) return ambiguity(record, rawExt);
+  const extValue = scalarText(rawExt);
   const recordKey =
     ext && extValue !== undefined ? `${ext}=${extValue}` : id !== undefined ? `Id=${id}` : undefined;
   const base = { ...record, mapping, operation, ...(recordKey ? { recordKey } : {}) };
@@ -122,7 +185,23 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
         [ext!],
       );
     }
+    if (extValue.length > MAX_EXTERNAL_ID_LENGTH) {
+      return reject(
+        record,
+        'STRING_TOO_LONG',
+        `${ext} has ${extValue.length} characters; Salesforce external ids hold at most ${MAX_EXTERNAL_ID_LENGTH}`,
+        [ext!],
+      );
+    }
     return { ...base, address: { field: ext!, value: extValue } };
+  }
+  if (id !== undefined && canonicalId(id) === undefined) {
+    return reject(
+      record,
+      'MALFORMED_ID',
+      `${operation} on ${mapping.sobject} needs a Salesforce Id (15 or 18 letters and digits), and the record's Id is not one`,
+      ['Id'],
+    );
   }
   if (id === undefined) {
     return reject(

@@ -1,20 +1,22 @@
 // The Salesforce client: validated credentials → authenticator → REST caller → Collections writer,
 // Bulk API 2.0 steps, external id resolution and the describe cache. State that should outlive one
-// invocation (the session, describes, fields Salesforce refused) lives in a cache shared by every
-// client of the same credentials in the process, so a handler may build its client per invocation.
+// invocation (the session, describes) lives in a cache shared by every client of the same credentials
+// in the process, so a handler may build its client per invocation. Fields Salesforce refuses are
+// left out of that one write only, never remembered.
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SinkConfig } from '../config/index.ts';
 import { createApi } from './api.ts';
 import { createAuthenticator, type SessionSlot } from './auth.ts';
 import { createBulkJobs } from './bulk.ts';
-import { createUnitWriter, type DroppedFields } from './collections.ts';
+import { createUnitWriter } from './collections.ts';
 import { parseCredentials, secretValues } from './credentials.ts';
 import {
   createDescribeCache,
   createSchemaOf,
   DEFAULT_DESCRIBE_TTL_MS,
   type DescribeCache,
+  forgetCachedField,
 } from './describe.ts';
 import { UnexpectedResponseError } from './errors.ts';
 import { resolveExternalIds } from './external-ids.ts';
@@ -24,11 +26,10 @@ import { DEFAULT_BACKOFF } from './retry.ts';
 import { runStage } from './stage.ts';
 import type { OrgLimits, SalesforceClient, SalesforceCredentials } from './types.ts';
 
-/** Per-credentials state kept across invocations: sessions, describes, refused fields. */
+/** Per-credentials state kept across invocations: sessions and describes. */
 export interface ClientCache {
   sessions: Map<string, SessionSlot>;
   describes: Map<string, DescribeCache>;
-  droppedFields: Map<string, DroppedFields>;
 }
 
 /**
@@ -38,7 +39,7 @@ export interface ClientCache {
  * const client = createSalesforceClient({ credentials, config, cache: createClientCache() });
  */
 export function createClientCache(): ClientCache {
-  return { sessions: new Map(), describes: new Map(), droppedFields: new Map() };
+  return { sessions: new Map(), describes: new Map() };
 }
 
 const processCache = createClientCache();
@@ -176,10 +177,11 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
       return write(unit, context);
     };
 
+  const describes = entry(cache.describes, identity, createDescribeCache);
   return {
     schemaOf: createSchemaOf({
       api,
-      cache: entry(cache.describes, identity, createDescribeCache),
+      cache: describes,
       ttlMs: options.describeTtlMs ?? DEFAULT_DESCRIBE_TTL_MS,
       now,
       logger,
@@ -193,7 +195,7 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
         now,
         logger,
         redact: redactor.redact,
-        droppedFields: entry(cache.droppedFields, identity, () => new Map()),
+        forgetField: (sobject, field) => forgetCachedField(describes, sobject, field, logger),
         resolve,
       }),
     ),

@@ -8,9 +8,16 @@
 // - Records refused with UNABLE_TO_LOCK_ROW are sent again on their own (a follow-up call with just
 //   those records), with backoff, up to `maxRetries` times.
 // - Records refused with INVALID_FIELD_FOR_INSERT_UPDATE are sent once more without the named fields
-//   (never the addressing field), and those fields are left out of every later write of that sObject
-//   and operation in this process. This holds for inserts too: with allOrNone false, a record that
-//   failed was not written, so resending just that record cannot duplicate it.
+//   (never the addressing field). The fields are left out of that one write only: a field an updating
+//   upsert may not set, a creating one may. The record's outcome keeps Salesforce's error, naming the
+//   fields left out, beside its success. Resending an insert this way cannot duplicate it: with
+//   allOrNone false, a record that failed was not written.
+// - A whole request Salesforce refuses for its content (400 JSON_PARSER_ERROR or INVALID_FIELD: a value
+//   or field it cannot deserialize) is split in halves, each sent again, recursively, until the
+//   record(s) at fault are alone: only they fail, with Salesforce's error; the others are written. An
+//   INVALID_FIELD naming a field ("No such column") needs no search: the records carrying that field
+//   fail, the rest go again in one call, and the field is dropped from the cached describe.
+//   allOrNone units are not split (a half would be written without the rest): the call fails whole.
 // - allOrNone units: Salesforce rolls the whole call back when any record fails, so a retry (for a
 //   lock or dropped fields) resends the whole unit; a final failure maps every record faithfully (the
 //   culprits with their errors, the others with ALL_OR_NONE_OPERATION_ROLLED_BACK).
@@ -18,7 +25,6 @@
 //   fails every record it carried with that code, `retryable` as the error says. Org-wide failures
 //   (daily API limit, login refused) are thrown when nothing has been written yet, and make the
 //   records of a later call of the unit retryable (that call processed nothing).
-import type { Operation } from '../config/index.ts';
 import type { OutcomeError } from '../outcomes/outcome.ts';
 import { COLLECTIONS_LIMIT, type WriteUnit } from '../plan/plan.ts';
 import type { JsonObject } from '../records.ts';
@@ -39,8 +45,8 @@ const LOCKED = 'UNABLE_TO_LOCK_ROW';
 const NOT_WRITABLE = 'INVALID_FIELD_FOR_INSERT_UPDATE';
 const ROLLED_BACK = 'ALL_OR_NONE_OPERATION_ROLLED_BACK';
 
-/** Fields Salesforce refused, remembered per (sObject, operation) for the life of the process. */
-export type DroppedFields = Map<string, Set<string>>;
+/** Whole-request refusals that say the body's content cannot be read: split to find the record. */
+const CONTENT_REFUSALS = new Set(['JSON_PARSER_ERROR', 'INVALID_FIELD']);
 
 export interface UnitWriterOptions {
   api: Api;
@@ -51,7 +57,8 @@ export interface UnitWriterOptions {
   logger: SalesforceLogger;
   /** Masks secrets in Salesforce's per-record messages before they become outcomes. */
   redact: (text: string) => string;
-  droppedFields: DroppedFields;
+  /** Salesforce said the org has no such field (describe drift): forget it in the cached describe. */
+  forgetField?: (sobject: string, field: string) => void;
   resolve: (
     sobject: string,
     field: string,
@@ -75,6 +82,10 @@ interface Pending {
   id?: string;
   attempts: number;
   fieldRetryDone: boolean;
+  /** Lower-cased fields left out of this record's write (Salesforce refused them). */
+  dropped: Set<string>;
+  /** Salesforce's refusals of those fields, reported with the record's success. */
+  leftOut: OutcomeError[];
   /** An earlier call carrying this record may have been applied (its response was lost). */
   maybeApplied: boolean;
   lastErrors: OutcomeError[];
@@ -108,15 +119,13 @@ function carries(key: string, value: unknown, refused: string): boolean {
   return `${lower}id` === refused || lower.replace(/__r$/, '__c') === refused;
 }
 
-const droppedKey = (sobject: string, operation: Operation) => `${sobject.toLowerCase()}\u0000${operation}`;
-
 /**
  * Creates `writeUnit`: one realtime unit through sObject Collections, one result per record in unit
  * order.
  *
  * @example
  * const writeUnit = createUnitWriter({ api, maxRetries: 5, backoff, sleep, now: Date.now, logger,
- *   redact: redactor.redact, droppedFields: new Map(), resolve });
+ *   redact: redactor.redact, resolve });
  * const results = await writeUnit(plan.stages[0][0], { deadline: Date.now() + 60_000 });
  */
 export function createUnitWriter(
@@ -209,72 +218,115 @@ export function createUnitWriter(
       for (const p of pending) p.id = unit.records[p.index]!.address?.value;
     }
 
-    // 2. Write, then follow up on locked rows and refused fields.
+    // 2. Write, then follow up on locked rows and refused fields; split content refusals.
     const addressing =
       operation === 'update' ? 'id' : operation === 'upsert' ? externalIdField?.toLowerCase() : undefined;
-    const dropped = () => options.droppedFields.get(droppedKey(sobject, operation)) ?? new Set<string>();
-    let lockRetries = 0;
-    let unitFieldRetryDone = false;
     let wroteSomething = false;
-    while (pending.length > 0) {
-      const sent = pending;
-      let response: ApiResponse;
-      try {
-        response = await api.call(request(sent, dropped(), addressing), context);
-      } catch (error) {
-        if (!wroteSomething && isOrgWide(error)) throw error;
-        if (!(error instanceof SalesforceClientError)) throw error;
-        const attempts = (error as { attempts?: number }).attempts ?? 1;
-        // An org-wide refusal (daily limit, session rejected) processed nothing: worth another try later.
-        const retryable = error.retryable || isOrgWide(error);
-        for (const p of sent) {
-          p.attempts += attempts;
-          fail(p, [callError(error)], retryable);
-        }
-        break;
-      }
-      for (const p of sent) {
-        p.attempts += response.attempts;
-        if (response.maybeAppliedBefore) p.maybeApplied = true;
-      }
-      let entries: SaveEntry[];
-      try {
-        entries = parseEntries(response, sent.length);
-      } catch (error) {
-        // A 2xx we cannot read may still have written the records: for an insert that is a lost response.
-        const unreadable =
-          operation === 'insert'
-            ? new ResponseLostError(request(sent, dropped(), addressing).what, (error as Error).message)
-            : (error as SalesforceClientError);
-        for (const p of sent) fail(p, [callError(unreadable)], true);
-        break;
-      }
-      const next = allOrNone
-        ? settleAllOrNone(sent, entries)
-        : sent.filter((p, i) => settleOne(p, entries[i]!));
-      if (next.length === 0) break;
-      const locked = next.some((p) => p.lastErrors.some((e) => e.code === LOCKED));
-      if (locked) {
-        const delay = backoffDelay(lockRetries, options.backoff);
-        if (options.now() + delay >= context.deadline) {
-          for (const p of next) fail(p, p.lastErrors, true);
-          break;
-        }
-        logger.warn('Records locked by another transaction; retrying them', {
-          sobject,
-          operation,
-          records: next.length,
-          delayMs: delay,
-        });
-        await options.sleep(delay);
-        lockRetries++;
-      }
-      pending = next;
-    }
+    await writeAll(pending);
     return done();
 
+    /** Writes records until each is settled: follow-up calls for locks and refused fields. */
+    async function writeAll(initial: Pending[]): Promise<void> {
+      let pending = initial;
+      let lockRetries = 0;
+      let unitFieldRetryDone = false;
+      while (pending.length > 0) {
+        const sent = pending;
+        let response: ApiResponse;
+        try {
+          response = await api.call(request(sent), context);
+        } catch (error) {
+          if (!wroteSomething && isOrgWide(error)) throw error;
+          if (!(error instanceof SalesforceClientError)) throw error;
+          const attempts = (error as { attempts?: number }).attempts ?? 1;
+          for (const p of sent) p.attempts += attempts;
+          if (isContentRefusal(error) && !allOrNone) {
+            await isolate(sent, error);
+            return;
+          }
+          // An org-wide refusal (daily limit, session rejected) processed nothing: worth another try later.
+          const retryable = error.retryable || isOrgWide(error);
+          for (const p of sent) fail(p, [callError(error)], retryable);
+          return;
+        }
+        for (const p of sent) {
+          p.attempts += response.attempts;
+          if (response.maybeAppliedBefore) p.maybeApplied = true;
+        }
+        let entries: SaveEntry[];
+        try {
+          entries = parseEntries(response, sent.length);
+        } catch (error) {
+          // A 2xx we cannot read may still have written the records: for an insert that is a lost response.
+          const unreadable =
+            operation === 'insert'
+              ? new ResponseLostError(request(sent).what, (error as Error).message)
+              : (error as SalesforceClientError);
+          for (const p of sent) fail(p, [callError(unreadable)], true);
+          return;
+        }
+        let next: Pending[];
+        if (allOrNone) {
+          const retry = settleAllOrNone(sent, entries, lockRetries, unitFieldRetryDone);
+          if (retry === 'fields') unitFieldRetryDone = true;
+          next = retry ? sent : [];
+        } else next = sent.filter((p, i) => settleOne(p, entries[i]!, lockRetries));
+        if (next.length === 0) return;
+        const locked = next.some((p) => p.lastErrors.some((e) => e.code === LOCKED));
+        if (locked) {
+          const delay = backoffDelay(lockRetries, options.backoff);
+          if (options.now() + delay >= context.deadline) {
+            for (const p of next) fail(p, p.lastErrors, true);
+            return;
+          }
+          logger.warn('Records locked by another transaction; retrying them', {
+            sobject,
+            operation,
+            records: next.length,
+            delayMs: delay,
+          });
+          await options.sleep(delay);
+          lockRetries++;
+        }
+        pending = next;
+      }
+    }
+
+    /**
+     * Salesforce refused a whole call for its content: halves are written on their own until the
+     * record(s) at fault stand alone; each of those fails with Salesforce's error.
+     */
+    async function isolate(sent: Pending[], error: SalesforceClientError): Promise<void> {
+      const column = error instanceof SalesforceApiError ? unknownColumn(error.message) : undefined;
+      if (column) {
+        options.forgetField?.(sobject, column);
+        // The org lacks the field: exactly the records that carry it are at fault.
+        const lower = column.toLowerCase();
+        const culprits = sent.filter((p) => Object.keys(p.fields).some((k) => k.toLowerCase() === lower));
+        if (culprits.length > 0) {
+          for (const p of culprits) fail(p, [callError(error)], false);
+          const rest = sent.filter((p) => !culprits.includes(p));
+          if (rest.length > 0) await writeAll(rest);
+          return;
+        }
+      }
+      if (sent.length === 1) {
+        fail(sent[0]!, [callError(error)], false);
+        return;
+      }
+      logger.warn('Salesforce refused a whole Collections call for its content; splitting it', {
+        sobject,
+        operation,
+        records: sent.length,
+        code: error.code,
+      });
+      const middle = Math.ceil(sent.length / 2);
+      await writeAll(sent.slice(0, middle));
+      await writeAll(sent.slice(middle));
+    }
+
     /** Settles a non-allOrNone record from its entry; true when it goes into the follow-up call. */
-    function settleOne(p: Pending, entry: SaveEntry): boolean {
+    function settleOne(p: Pending, entry: SaveEntry, lockRetries: number): boolean {
       if (entry.success) {
         wroteSomething = true;
         settle(p, succeeded(entry, p));
@@ -294,7 +346,7 @@ export function createUnitWriter(
         return false;
       }
       if (codes.includes(LOCKED) && lockRetries < options.maxRetries) return true;
-      if (codes.includes(NOT_WRITABLE) && !p.fieldRetryDone && rememberRefused(errors)) {
+      if (codes.includes(NOT_WRITABLE) && !p.fieldRetryDone && leaveOut(p, errors)) {
         p.fieldRetryDone = true;
         return true;
       }
@@ -307,14 +359,22 @@ export function createUnitWriter(
       return false;
     }
 
-    /** Settles an allOrNone call; returns the whole unit when a retry may clear it, else nothing. */
-    function settleAllOrNone(sent: Pending[], entries: SaveEntry[]): Pending[] {
+    /**
+     * Settles an allOrNone call; returns why the whole unit goes again (`locks`, `fields`), or
+     * undefined when every record is settled.
+     */
+    function settleAllOrNone(
+      sent: Pending[],
+      entries: SaveEntry[],
+      lockRetries: number,
+      fieldRetryDone: boolean,
+    ): 'locks' | 'fields' | undefined {
       if (entries.every((e) => e.success)) {
         wroteSomething = true;
         sent.forEach((p, i) => {
           settle(p, succeeded(entries[i]!, p));
         });
-        return [];
+        return undefined;
       }
       const errorsOf = entries.map((entry) => outcomeErrors(entry, options.redact));
       sent.forEach((p, i) => {
@@ -322,38 +382,38 @@ export function createUnitWriter(
       });
       const causes = errorsOf.flat().filter((e) => e.code !== ROLLED_BACK);
       const onlyLocks = causes.length > 0 && causes.every((e) => e.code === LOCKED);
-      if (onlyLocks && lockRetries < options.maxRetries) return sent;
+      if (onlyLocks && lockRetries < options.maxRetries) return 'locks';
       const fixable = causes.every((e) => e.code === LOCKED || e.code === NOT_WRITABLE);
-      if (fixable && !unitFieldRetryDone && rememberRefused(causes.filter((e) => e.code === NOT_WRITABLE))) {
-        unitFieldRetryDone = true;
-        return sent;
+      if (fixable && !fieldRetryDone) {
+        const refused = sent.map((p, i) => leaveOut(p, errorsOf[i]!));
+        if (refused.some(Boolean)) return 'fields';
       }
       const retryable = causes.length > 0 && causes.every((e) => RETRYABLE_RECORD_CODES.has(e.code));
       sent.forEach((p, i) => {
         const errors = errorsOf[i]!;
         fail(p, errors.length > 0 ? errors : [rolledBack()], retryable, entries[i]!.id ?? p.id);
       });
-      return [];
+      return undefined;
     }
 
-    /** Records the refused fields (not the addressing field); false when there is nothing to drop. */
-    function rememberRefused(errors: OutcomeError[]): boolean {
-      const refused = errors
-        .filter((e) => e.code === NOT_WRITABLE)
+    /**
+     * Leaves the fields Salesforce refused (never the addressing field) out of this record's next
+     * write; false when there is nothing to leave out.
+     */
+    function leaveOut(p: Pending, errors: OutcomeError[]): boolean {
+      const refusals = errors.filter((e) => e.code === NOT_WRITABLE);
+      const refused = refusals
         .flatMap(refusedFields)
         .map((f) => f.toLowerCase())
         .filter((f) => f !== addressing);
-      const known = dropped();
-      const fresh = refused.filter((f) => !known.has(f));
       if (refused.length === 0) return false;
-      if (fresh.length > 0) {
-        options.droppedFields.set(droppedKey(sobject, operation), new Set([...known, ...fresh]));
-        logger.warn('Salesforce refused fields; leaving them out of this and later writes', {
-          sobject,
-          operation,
-          fields: fresh,
-        });
-      }
+      for (const f of refused) p.dropped.add(f);
+      p.leftOut = refusals;
+      logger.warn('Salesforce refused fields; leaving them out of this write', {
+        sobject,
+        operation,
+        fields: refused,
+      });
       return true;
     }
 
@@ -364,12 +424,13 @@ export function createUnitWriter(
         status: 'succeeded',
         ...(salesforceId ? { salesforceId } : {}),
         ...(created === undefined ? {} : { created }),
-        errors: [],
+        // The write took effect without these fields: Salesforce's refusal says which.
+        errors: p.leftOut,
         retryable: false,
       };
     }
 
-    function request(sent: Pending[], drop: Set<string>, keep: string | undefined) {
+    function request(sent: Pending[]) {
       const what = `a Collections ${operation} of ${sent.length} ${sobject} record${sent.length === 1 ? '' : 's'}`;
       if (operation === 'delete') {
         const ids = sent.map((p) => encodeURIComponent(p.id ?? '')).join(',');
@@ -380,7 +441,10 @@ export function createUnitWriter(
           what,
         };
       }
-      const records = sent.map((p) => ({ attributes: { type: sobject }, ...without(p.fields, drop, keep) }));
+      const records = sent.map((p) => ({
+        attributes: { type: sobject },
+        ...without(p.fields, p.dropped, addressing),
+      }));
       const body = JSON.stringify({ allOrNone, records });
       if (operation === 'upsert') {
         return {
@@ -403,7 +467,25 @@ export function createUnitWriter(
 }
 
 function pendingOf(index: number, fields: JsonObject): Pending {
-  return { index, fields, attempts: 0, fieldRetryDone: false, maybeApplied: false, lastErrors: [] };
+  return {
+    index,
+    fields,
+    attempts: 0,
+    fieldRetryDone: false,
+    dropped: new Set(),
+    leftOut: [],
+    maybeApplied: false,
+    lastErrors: [],
+  };
+}
+
+function isContentRefusal(error: SalesforceClientError): boolean {
+  return error instanceof SalesforceApiError && error.status === 400 && CONTENT_REFUSALS.has(error.code);
+}
+
+/** The field an INVALID_FIELD refusal names: "No such column 'Foo__c' on sobject of type Lead". */
+function unknownColumn(message: string): string | undefined {
+  return /No such column '([A-Za-z0-9_]+)'/.exec(message)?.[1];
 }
 
 /** An update body addressed by Id: the external id only found the record, it is not a change. */

@@ -1,14 +1,26 @@
 // Describe results, cached per sObject for the life of the process: fresh for a TTL, then revalidated
 // with If-Modified-Since (a 304 keeps the cached schema and restarts its TTL). Concurrent callers of
 // one sObject share one request; a failed revalidation serves the stale schema rather than failing.
+//
+// Schema drift: a record carrying a field the cached describe lacks may mean the field was just added
+// to the org. The caller then asks for a `refresh`, which revalidates at once, at most once a minute
+// per sObject (a stream that keeps sending a field the org lacks costs one describe a minute). A field
+// Salesforce says the org has no longer ("No such column") is dropped from the cached describe.
 
-import { type SObjectDescribe, type SObjectSchema, schemaFromDescribe } from '../shape/sobject-schema.ts';
+import {
+  type SObjectDescribe,
+  type SObjectSchema,
+  schemaFromDescribe,
+  schemaWithout,
+} from '../shape/sobject-schema.ts';
 import type { Api } from './api.ts';
 import { SalesforceClientError, UnexpectedResponseError } from './errors.ts';
 import type { SalesforceLogger } from './redact.ts';
 import type { CallContext } from './types.ts';
 
 export const DEFAULT_DESCRIBE_TTL_MS = 15 * 60_000;
+/** The shortest time between two refreshes of one sObject's describe asked for by unknown fields. */
+export const REFRESH_INTERVAL_MS = 60_000;
 
 export interface DescribeEntry {
   schema: SObjectSchema;
@@ -20,8 +32,18 @@ export interface DescribeEntry {
 
 /** sObject (lower-cased) → cached schema or the request producing it. Shareable across clients of one org. */
 export interface DescribeCache {
-  entries: Map<string, DescribeEntry>;
+  schemas: Map<string, DescribeEntry>;
   pending: Map<string, Promise<SObjectSchema>>;
+  /** Epoch ms of the last refresh an unknown field asked for, per sObject. */
+  refreshedAt: Map<string, number>;
+}
+
+export interface SchemaOptions {
+  /**
+   * A record carries a field the cached describe lacks: revalidate now, unless a refresh of this
+   * sObject happened in the last minute.
+   */
+  refresh?: boolean;
 }
 
 /**
@@ -31,7 +53,30 @@ export interface DescribeCache {
  * const describes = createDescribeCache();
  */
 export function createDescribeCache(): DescribeCache {
-  return { entries: new Map(), pending: new Map() };
+  return { schemas: new Map(), pending: new Map(), refreshedAt: new Map() };
+}
+
+/**
+ * Drops a field from an sObject's cached describe (Salesforce refused it as unknown to the org), so
+ * later records carrying it are judged by the sink's own rules (UNKNOWN_FIELD, or ignored) before any
+ * call; the next revalidation brings it back if the org has it again.
+ *
+ * @example
+ * forgetCachedField(describes, 'Lead', 'Removed__c', logger);
+ */
+export function forgetCachedField(
+  cache: DescribeCache,
+  sobject: string,
+  field: string,
+  logger: SalesforceLogger,
+): void {
+  const cached = cache.schemas.get(sobject.toLowerCase());
+  if (!cached?.schema.fields.has(field.toLowerCase())) return;
+  cached.schema = schemaWithout(cached.schema, field);
+  logger.warn('Salesforce does not know a field the cached describe has; forgetting it', {
+    sobject,
+    field,
+  });
 }
 
 /**
@@ -40,6 +85,7 @@ export function createDescribeCache(): DescribeCache {
  * @example
  * const schemaOf = createSchemaOf({ api, cache: createDescribeCache(), ttlMs: 900_000, now: Date.now, logger });
  * const lead = await schemaOf('Lead', { deadline });
+ * const fresher = await schemaOf('Lead', { deadline }, { refresh: true }); // a record had an unknown field
  */
 export function createSchemaOf(options: {
   api: Api;
@@ -47,11 +93,11 @@ export function createSchemaOf(options: {
   ttlMs: number;
   now: () => number;
   logger: SalesforceLogger;
-}): (sobject: string, context: CallContext) => Promise<SObjectSchema> {
+}): (sobject: string, context: CallContext, schemaOptions?: SchemaOptions) => Promise<SObjectSchema> {
   const { api, cache, logger } = options;
 
   async function fetchSchema(sobject: string, key: string, context: CallContext): Promise<SObjectSchema> {
-    const cached = cache.entries.get(key);
+    const cached = cache.schemas.get(key);
     const what = `the describe of ${sobject}`;
     try {
       const response = await api.call(
@@ -78,7 +124,7 @@ export function createSchemaOf(options: {
         throw new UnexpectedResponseError(what, 'no name or fields in the describe');
       }
       const schema = schemaFromDescribe(describe);
-      cache.entries.set(key, {
+      cache.schemas.set(key, {
         schema,
         checkedAt: options.now(),
         lastModified: response.headers['last-modified'] ?? new Date(options.now()).toUTCString(),
@@ -93,10 +139,16 @@ export function createSchemaOf(options: {
     }
   }
 
-  return (sobject, context) => {
+  return (sobject, context, schemaOptions = {}) => {
     const key = sobject.toLowerCase();
-    const cached = cache.entries.get(key);
-    if (cached && options.now() - cached.checkedAt < options.ttlMs) return Promise.resolve(cached.schema);
+    const cached = cache.schemas.get(key);
+    const now = options.now();
+    const refresh =
+      schemaOptions.refresh === true &&
+      cached !== undefined &&
+      now - (cache.refreshedAt.get(key) ?? Number.NEGATIVE_INFINITY) >= REFRESH_INTERVAL_MS;
+    if (cached && !refresh && now - cached.checkedAt < options.ttlMs) return Promise.resolve(cached.schema);
+    if (refresh) cache.refreshedAt.set(key, now);
     const pending = cache.pending.get(key);
     if (pending) return pending;
     const request = fetchSchema(sobject, key, context).finally(() => cache.pending.delete(key));

@@ -116,8 +116,11 @@ export interface OrgLimits {
 }
 
 export interface SalesforceClient {
-  /** Describe-based schema, cached per sObject across invocations (TTL, If-Modified-Since). */
-  schemaOf(sobject: string, context: CallContext): Promise<SObjectSchema>;
+  /**
+   * Describe-based schema, cached per sObject across invocations (TTL, If-Modified-Since). `refresh`:
+   * a record carries a field the cached describe lacks, so revalidate now (at most once a minute).
+   */
+  schemaOf(sobject: string, context: CallContext, options?: { refresh?: boolean }): Promise<SObjectSchema>;
   /**
    * Writes one realtime unit with sObject Collections. Update/delete units addressed by external id
    * resolve Ids first (one query per unit). One result per record, in unit order. Call-level failures

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pushTopicLead } from '../../test/fixtures/index.ts';
 import { leadDescribe } from '../../test/fixtures/lead-describe.ts';
 import { parseConfig } from '../config/index.ts';
+import { parseJsonExact } from '../decode/exact-number.ts';
 import { unwrapConnectEnvelope } from '../decode/index.ts';
 import type { DecodedRecord, JsonObject, Rejection } from '../records.ts';
 import { isRejection } from '../records.ts';
@@ -232,5 +233,152 @@ describe('shape', () => {
       IsUnreadByOwner: 'true',
     });
     expect(fields).toMatchObject({ AnnualRevenue: 1000.5, IsUnreadByOwner: true });
+  });
+});
+
+describe('values checked by describe type, as Salesforce would', () => {
+  const typed = schemaFromDescribe({
+    name: 'Lead',
+    fields: [
+      { name: 'Id', type: 'id', createable: false, updateable: false },
+      {
+        name: 'CustomId__c',
+        type: 'string',
+        createable: true,
+        updateable: true,
+        externalId: true,
+        length: 20,
+      },
+      { name: 'Title', type: 'string', createable: true, updateable: true, length: 10 },
+      { name: 'Visit__c', type: 'date', createable: true, updateable: true },
+      { name: 'Seen__c', type: 'datetime', createable: true, updateable: true },
+      { name: 'Start__c', type: 'time', createable: true, updateable: true },
+      { name: 'NumberOfEmployees', type: 'int', createable: true, updateable: true, digits: 8 },
+      {
+        name: 'AnnualRevenue',
+        type: 'currency',
+        createable: true,
+        updateable: true,
+        precision: 18,
+        scale: 0,
+      },
+      { name: 'Score__c', type: 'double', createable: true, updateable: true, precision: 5, scale: 2 },
+      { name: 'Active__c', type: 'boolean', createable: true, updateable: true },
+    ],
+  });
+  const mapping = { externalIdField: 'CustomId__c' };
+  const shape = (value: JsonObject) => {
+    const resolved = resolve({ CustomId__c: 'C-1', ...value }, mapping);
+    if (isRejection(resolved)) return resolved;
+    return shapeRecord(resolved, typed);
+  };
+  const fieldsOf = (value: JsonObject) => {
+    const result = shape(value);
+    if (isRejection(result)) throw new Error(`${result.code}: ${result.message}`);
+    return { ...result.fields };
+  };
+  const codeOf = (value: JsonObject) => {
+    const result = shape(value);
+    return isRejection(result) ? result.code : 'accepted';
+  };
+
+  it.each<[string, JsonObject, string]>([
+    ['epoch milliseconds in a date field', { Visit__c: 1_704_067_200_000 }, 'INVALID_FIELD_VALUE'],
+    ['epoch microseconds in a datetime field', { Seen__c: 1_704_067_200_000_000 }, 'INVALID_FIELD_VALUE'],
+    ['epoch milliseconds in a time field', { Start__c: 1_704_067_200_000 }, 'INVALID_FIELD_VALUE'],
+    ['a datetime without seconds', { Seen__c: '2024-01-02T03:04Z' }, 'INVALID_FIELD_VALUE'],
+    ['a datetime without a zone', { Seen__c: '2024-01-02T03:04:05' }, 'INVALID_FIELD_VALUE'],
+    ['month 13', { Visit__c: '2024-13-01' }, 'INVALID_FIELD_VALUE'],
+    ['30 February', { Visit__c: '2024-02-30' }, 'INVALID_FIELD_VALUE'],
+    ['hour 25', { Seen__c: '2024-01-02T25:04:05Z' }, 'INVALID_FIELD_VALUE'],
+    ['the year 1699', { Visit__c: '1699-12-31' }, 'INVALID_FIELD_VALUE'],
+    ['the year 4001', { Seen__c: '4001-01-01T00:00:00Z' }, 'INVALID_FIELD_VALUE'],
+    ['a time without seconds', { Start__c: '10:30' }, 'INVALID_FIELD_VALUE'],
+    ['12.5 in an int field', { NumberOfEmployees: 12.5 }, 'INVALID_FIELD_VALUE'],
+    ['an int beyond its digits', { NumberOfEmployees: 123_456_789 }, 'NUMBER_OUTSIDE_VALID_RANGE'],
+    ['an int beyond 32 bits', { NumberOfEmployees: 2 ** 31 }, 'NUMBER_OUTSIDE_VALID_RANGE'],
+    ['digits beyond precision − scale', { Score__c: 1234.5 }, 'NUMBER_OUTSIDE_VALID_RANGE'],
+    ['hexadecimal text in a number field', { AnnualRevenue: '0x10' }, 'INVALID_FIELD_VALUE'],
+    ['a string over the field length', { Title: 'x'.repeat(11) }, 'STRING_TOO_LONG'],
+    ['an external id over its field length', { CustomId__c: 'x'.repeat(21) }, 'STRING_TOO_LONG'],
+    ['two spellings of one field that disagree', { Title: 'A', TITLE: 'B' }, 'DUPLICATE_FIELD'],
+  ])('%s is rejected before any call', (_, value, code) => {
+    expect(codeOf(value)).toBe(code);
+  });
+
+  it('1e400 is rejected, never nulled', () => {
+    const { AnnualRevenue } = parseJsonExact('{"AnnualRevenue":1e400}') as JsonObject;
+    expect(codeOf({ AnnualRevenue: AnnualRevenue! })).toBe('NUMBER_OUTSIDE_VALID_RANGE');
+    expect(codeOf({ AnnualRevenue: Number.POSITIVE_INFINITY })).toBe('NUMBER_OUTSIDE_VALID_RANGE');
+    expect(codeOf({ AnnualRevenue: '1e400' })).toBe('NUMBER_OUTSIDE_VALID_RANGE');
+  });
+
+  it('converts exactly what converts exactly: days, epoch ms, ms of the day, numeric text, decimals beyond the scale', () => {
+    expect(
+      fieldsOf({
+        Visit__c: 19_723,
+        Seen__c: 1_704_164_645_000,
+        Start__c: 37_800_000,
+        AnnualRevenue: ' 5000 ',
+        Score__c: 123.456,
+        NumberOfEmployees: 1e3,
+        Active__c: 'true',
+        Title: 42,
+      }),
+    ).toEqual({
+      CustomId__c: 'C-1',
+      Visit__c: '2024-01-01',
+      Seen__c: '2024-01-02T03:04:05.000Z',
+      Start__c: '10:30:00.000Z',
+      AnnualRevenue: 5000,
+      Score__c: 123.456,
+      NumberOfEmployees: 1000,
+      Active__c: true,
+      Title: '42',
+    });
+  });
+
+  it('keeps datetimes with offsets and fractions as they are', () => {
+    expect(fieldsOf({ Seen__c: '2024-01-02T03:04:05.123456+05:30' }).Seen__c).toBe(
+      '2024-01-02T03:04:05.123456+05:30',
+    );
+  });
+
+  it('a number external id in a text field is sent as its text', () => {
+    const resolved = resolve({ CustomId__c: 42 }, mapping) as ResolvedRecord;
+    const result = shapeRecord(resolved, typed) as ShapedRecord;
+    expect(result.fields.CustomId__c).toBe('42');
+  });
+});
+
+describe('resolve: meta fields, Ids and external ids', () => {
+  it.each(['_EventType', '_EVENTTYPE', '_eventtype', '_EventTYPE'])('%s deleted picks delete', (name) => {
+    const resolved = resolve({ [name]: 'deleted', CustomId__c: 'C-1' }, { externalIdField: 'CustomId__c' });
+    expect(isRejection(resolved) ? resolved.code : resolved.operation).toBe('delete');
+  });
+
+  it.each(['_ObjectType', '_OBJECTTYPE', '_objecttype'])('%s of another sObject is a mismatch', (name) => {
+    const resolved = resolve({ [name]: 'Account', _EventType: 'created' });
+    expect(isRejection(resolved) && resolved.code).toBe('OBJECT_TYPE_MISMATCH');
+  });
+
+  it('two spellings of _EventType that disagree are rejected DUPLICATE_FIELD', () => {
+    const resolved = resolve({ _EventType: 'created', _EVENTTYPE: 'deleted', Id: '00Q7R00001lsWLiUAM' });
+    expect(isRejection(resolved) && resolved.code).toBe('DUPLICATE_FIELD');
+  });
+
+  it('a malformed Id for update or delete is MALFORMED_ID (an insert ignores it)', () => {
+    const insert = resolve({ _EventType: 'created', Id: 'not an id', LastName: 'Doe' });
+    expect(isRejection(insert)).toBe(false);
+    const malformed = resolve({ _EventType: 'updated', Id: 'not an id' });
+    expect(isRejection(malformed) && malformed.code).toBe('MALFORMED_ID');
+  });
+
+  it('an external id over 255 characters is STRING_TOO_LONG, even without a describe', () => {
+    const resolved = resolve(
+      { _EventType: 'deleted', CustomId__c: 'x'.repeat(15_000) },
+      { externalIdField: 'CustomId__c' },
+    );
+    expect(isRejection(resolved) && resolved.code).toBe('STRING_TOO_LONG');
   });
 });

@@ -1,9 +1,12 @@
 // Turns a resolved record into exactly the fields its Salesforce operation should send.
 import { API_NAME, type Operation } from '../config/index.ts';
-import type { JsonObject, JsonValue, Rejection } from '../records.ts';
-import { reject } from '../records.ts';
-import type { ResolvedRecord } from '../resolve/resolve.ts';
+import { isExactNumber } from '../decode/exact-number.ts';
+import type { JsonObject, JsonValue, Rejection, RejectionCode } from '../records.ts';
+import { fieldObject, reject } from '../records.ts';
+import { fieldName } from '../resolve/field-names.ts';
+import { MAX_EXTERNAL_ID_LENGTH, type ResolvedRecord } from '../resolve/resolve.ts';
 import type { FieldDescribe, SObjectSchema } from './sobject-schema.ts';
+import { checkLength, checkValue, ValueProblem } from './values.ts';
 
 export interface ShapedRecord extends ResolvedRecord {
   /**
@@ -15,22 +18,6 @@ export interface ShapedRecord extends ResolvedRecord {
 
 /** PushTopic metadata and REST decoration: never sObject fields. */
 const METADATA = new Set(['_eventtype', '_objecttype', 'attributes']);
-const DAY_MS = 86_400_000;
-
-/**
- * Lower-cased form and validity of a field name. Field names repeat across every record of a topic,
- * so they are worked out once per process (bounded, in case a producer sends random names).
- */
-const names = new Map<string, { lower: string; valid: boolean }>();
-function nameOf(name: string): { lower: string; valid: boolean } {
-  let info = names.get(name);
-  if (!info) {
-    info = { lower: name.toLowerCase(), valid: API_NAME.test(name) };
-    if (names.size > 50_000) names.clear();
-    names.set(name, info);
-  }
-  return info;
-}
 
 const ignoredByMapping = new WeakMap<ResolvedRecord['mapping'], ReadonlySet<string>>();
 /** A mapping's ignored fields, lower-cased, worked out once per mapping. */
@@ -44,16 +31,21 @@ function ignoredOf(mapping: ResolvedRecord['mapping']): ReadonlySet<string> {
 }
 
 function isPlainObject(value: JsonValue): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isExactNumber(value);
 }
 
 /** A nested `{ExternalIdField: value}` that sets a lookup by the parent's external id. */
 function asReference(value: JsonObject): [string, string | number] | undefined {
-  const entries = Object.entries(value);
-  if (entries.length !== 1) return undefined;
-  const [field, inner] = entries[0]!;
-  if (!API_NAME.test(field) || (typeof inner !== 'string' && typeof inner !== 'number')) return undefined;
-  return [field, inner];
+  let field: string | undefined;
+  for (const key in value) {
+    if (field !== undefined) return undefined;
+    field = key;
+  }
+  if (field === undefined || !API_NAME.test(field)) return undefined;
+  const inner = value[field];
+  if (typeof inner === 'string' || typeof inner === 'number') return [field, inner];
+  // An external id beyond a double's digits is text to the lookup.
+  return isExactNumber(inner) ? [field, inner.rawJSON] : undefined;
 }
 
 function writable(field: FieldDescribe, operation: Operation): boolean {
@@ -62,66 +54,14 @@ function writable(field: FieldDescribe, operation: Operation): boolean {
   return field.createable || field.updateable;
 }
 
-const NUMBER_TYPES = new Set(['double', 'currency', 'percent', 'int', 'long']);
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const ISO_TIME = /^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?$/;
-
-/** A value that does not fit its field's type: the text says how, without the value. */
-class CoerceError {
-  readonly text: string;
-  constructor(text: string) {
-    this.text = text;
-  }
-}
-
-/**
- * Checks a value against the field's describe type and converts what Connect sends without a schema
- * (epoch milliseconds for datetimes, days for dates). Returns the value to send, or why it can't be.
- */
-function coerce(field: FieldDescribe, value: JsonValue): JsonValue | CoerceError {
-  if (value === null) return value;
-  const type = field.type;
-  if (typeof value === 'object')
-    return new CoerceError(`${field.name} (${type}) got ${Array.isArray(value) ? 'an array' : 'an object'}`);
-  if (type === 'boolean') {
-    if (typeof value === 'boolean') return value;
-    if (value === 'true' || value === 'false') return value === 'true';
-    return new CoerceError(`${field.name} (boolean) got a ${typeof value} that is not true or false`);
-  }
-  if (NUMBER_TYPES.has(type)) {
-    if (typeof value === 'number') return value;
-    if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
-      return Number(value);
-    return new CoerceError(`${field.name} (${type}) got a ${typeof value} that is not a number`);
-  }
-  if (type === 'date') {
-    if (typeof value === 'number') return new Date(value * DAY_MS).toISOString().slice(0, 10);
-    if (typeof value === 'string' && ISO_DATE.test(value)) return value;
-    return new CoerceError(`${field.name} (date) needs yyyy-MM-dd or days since 1970-01-01`);
-  }
-  if (type === 'datetime') {
-    if (typeof value === 'number') {
-      const date = new Date(value);
-      if (!Number.isNaN(date.getTime())) return date.toISOString();
-    }
-    if (typeof value === 'string' && ISO_DATETIME.test(value)) return value;
-    return new CoerceError(
-      `${field.name} (datetime) needs ISO-8601 (yyyy-MM-ddTHH:mm:ss.SSSZ) or epoch milliseconds`,
-    );
-  }
-  if (type === 'time') {
-    if (typeof value === 'number') return `${new Date(value).toISOString().slice(11, 23)}Z`;
-    if (typeof value === 'string' && ISO_TIME.test(value)) return value;
-    return new CoerceError(`${field.name} (time) needs HH:mm:ss.SSSZ or milliseconds of the day`);
-  }
-  return typeof value === 'string' ? value : String(value);
-}
+/** Value problems by rejection code, the first one decides the record's code. */
+const VALUE_CODES: RejectionCode[] = ['INVALID_FIELD_VALUE', 'NUMBER_OUTSIDE_VALID_RANGE', 'STRING_TOO_LONG'];
 
 /**
  * Shapes a resolved record for its operation: drops metadata, ignored, compound and (given a schema)
  * non-writable fields; drops `Id` from inserts and upserts; keeps the addressing field; keeps
- * relationship references by external id. Never throws.
+ * relationship references by external id; checks every value against its field's describe type
+ * (see values.ts). Never throws.
  *
  * @example
  * const shaped = shapeRecord(resolved, schemaFromDescribe(leadDescribe));
@@ -129,24 +69,44 @@ function coerce(field: FieldDescribe, value: JsonValue): JsonValue | CoerceError
  */
 export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): ShapedRecord | Rejection {
   const { mapping, operation, address } = record;
-  if (operation === 'delete' || operation === 'hardDelete') {
-    return { ...record, fields: { [address!.field]: address!.value } };
-  }
-  const ignored = ignoredOf(mapping);
+  const fields = fieldObject();
   const addressLower = address?.field.toLowerCase();
-  const invalidNames: string[] = [];
-  const unknown: string[] = [];
-  const badValues: string[] = [];
-  const badFields: string[] = [];
-  const fields: JsonObject = {};
+  const addressField = address ? schema?.fields.get(addressLower!) : undefined;
   // The addressing field comes first and is never filtered (describe says Id is not updateable, yet
   // update needs it); its value is the record's own, found case-insensitively below.
-  const canonical = address ? (schema?.fields.get(addressLower!)?.name ?? address.field) : '';
-  if (address) fields[canonical] = address.value;
+  const canonical = address ? (addressField?.name ?? address.field) : '';
+  if (address) {
+    const checked = addressField ? checkLength(addressField, address.value) : address.value;
+    if (checked instanceof ValueProblem) return reject(record, checked.code, checked.text, [canonical]);
+    fields[canonical] = checked;
+  }
+  if (operation === 'delete' || operation === 'hardDelete') return { ...record, fields };
+
+  const ignored = ignoredOf(mapping);
+  const invalidNames: string[] = [];
+  const duplicates: string[] = [];
+  const unknown: string[] = [];
+  const problems: ValueProblem[] = [];
+  const badFields: string[] = [];
+  /** Lower-cased names sent without a schema (with one, `fields` is keyed by describe names). */
+  let bare: Map<string, string> | undefined;
+  let ownAddressKey: string | undefined;
+  const bad = (problem: ValueProblem, field: string) => {
+    problems.push(problem);
+    badFields.push(field);
+  };
+  /** Sets a field to send; a second spelling of one field must carry the same value. */
+  const put = (name: string, key: string, sent: JsonValue) => {
+    if (name in fields) {
+      if (JSON.stringify(fields[name]) !== JSON.stringify(sent)) duplicates.push(key);
+      return;
+    }
+    fields[name] = sent;
+  };
 
   const value = record.value;
   for (const name in value) {
-    const { lower, valid } = nameOf(name);
+    const { lower, valid } = fieldName(name);
     if (METADATA.has(lower) || ignored.has(lower)) continue;
     if (!valid) {
       invalidNames.push(name);
@@ -154,31 +114,51 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
     }
     const fieldValue = value[name]!;
     if (lower === addressLower) {
-      fields[canonical] = fieldValue;
+      ownAddressKey ??= name;
       continue;
     }
     if (lower === 'id') continue;
 
     if (isPlainObject(fieldValue)) {
       const reference = asReference(fieldValue);
+      if (reference && typeof reference[1] === 'string' && reference[1].length > MAX_EXTERNAL_ID_LENGTH) {
+        bad(
+          new ValueProblem(
+            'STRING_TOO_LONG',
+            `${name}.${reference[0]} has ${reference[1].length} characters; external ids hold at most ${MAX_EXTERNAL_ID_LENGTH}`,
+          ),
+          name,
+        );
+        continue;
+      }
       if (schema) {
         const via = schema.relationships.get(lower);
         if (via && reference) {
-          if (writable(via, operation)) fields[via.relationshipName!] = { [reference[0]]: reference[1] };
+          if (writable(via, operation)) put(via.relationshipName!, name, { [reference[0]]: reference[1] });
         } else if (via) {
-          badValues.push(`${name} must be {ExternalIdField: value} to set ${via.name} by external id`);
-          badFields.push(name);
+          bad(
+            new ValueProblem(
+              'INVALID_FIELD_VALUE',
+              `${name} must be {ExternalIdField: value} to set ${via.name} by external id`,
+            ),
+            name,
+          );
         } else if (!schema.compounds.has(lower) && mapping.unknownFields === 'reject') unknown.push(name);
-      } else if (reference) fields[name] = { [reference[0]]: reference[1] };
+      } else if (reference) putBare(name, lower, { [reference[0]]: reference[1] });
       // Without a schema, any other object is a compound field (Address, Location): never writable.
       continue;
     }
 
     if (!schema) {
       if (Array.isArray(fieldValue)) {
-        badValues.push(`${name} is an array (a multi-select picklist is one string joined with ;)`);
-        badFields.push(name);
-      } else fields[name] = fieldValue;
+        bad(
+          new ValueProblem(
+            'INVALID_FIELD_VALUE',
+            `${name} is an array (a multi-select picklist is one string joined with ;)`,
+          ),
+          name,
+        );
+      } else putBare(name, lower, fieldValue);
       continue;
     }
     const field = schema.fields.get(lower);
@@ -187,11 +167,26 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
       continue;
     }
     if (!writable(field, operation)) continue;
-    const coerced = coerce(field, fieldValue);
-    if (coerced instanceof CoerceError) {
-      badValues.push(coerced.text);
-      badFields.push(field.name);
-    } else fields[field.name] = coerced;
+    const checked = checkValue(field, fieldValue);
+    if (checked instanceof ValueProblem) bad(checked, field.name);
+    else put(field.name, name, checked);
+  }
+  if (address && ownAddressKey !== undefined) {
+    // The record's own value of its addressing field, in the field's type (a number id sent as text).
+    if (addressField) {
+      const checked = checkValue(addressField, value[ownAddressKey]!);
+      if (checked instanceof ValueProblem) bad(checked, canonical);
+      else if (checked !== null) fields[canonical] = checked;
+    }
+  }
+
+  function putBare(name: string, lower: string, sent: JsonValue) {
+    bare ??= new Map();
+    const first = bare.get(lower);
+    if (first === undefined) {
+      bare.set(lower, name);
+      fields[name] = sent;
+    } else if (JSON.stringify(fields[first]) !== JSON.stringify(sent)) duplicates.push(first, name);
   }
 
   if (invalidNames.length > 0) {
@@ -202,6 +197,15 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
       invalidNames,
     );
   }
+  if (duplicates.length > 0) {
+    const names = [...new Set(duplicates)];
+    return reject(
+      record,
+      'DUPLICATE_FIELD',
+      `fields named more than once in different letter cases, with different values: ${names.join(', ')} (Salesforce field names ignore case: keep one)`,
+      names,
+    );
+  }
   if (unknown.length > 0) {
     return reject(
       record,
@@ -210,11 +214,12 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
       unknown,
     );
   }
-  if (badValues.length > 0) {
+  if (problems.length > 0) {
+    const code = VALUE_CODES.find((c) => problems.some((p) => p.code === c))!;
     return reject(
       record,
-      'INVALID_FIELD_VALUE',
-      `values of the wrong type: ${badValues.join('; ')}`,
+      code,
+      `values Salesforce would refuse: ${problems.map((p) => p.text).join('; ')}`,
       badFields,
     );
   }

@@ -14,6 +14,13 @@ export interface FieldDescribe {
   relationshipName?: string | null;
   referenceTo?: string[];
   compoundFieldName?: string | null;
+  /** Text types: the most characters the field holds (0 or absent: not known). */
+  length?: number;
+  /** double, currency, percent: total digits, of which `scale` after the decimal point. */
+  precision?: number;
+  scale?: number;
+  /** int: the most digits. */
+  digits?: number;
 }
 
 export interface SObjectDescribe {
@@ -50,4 +57,24 @@ export function schemaFromDescribe(describe: SObjectDescribe): SObjectSchema {
     if (COMPOUND_TYPES.has(field.type)) compounds.add(field.name.toLowerCase());
   }
   return { name: describe.name, fields, relationships, compounds };
+}
+
+/**
+ * The schema without one field (Salesforce said the org no longer has it), so later records carrying
+ * it are judged before any call.
+ *
+ * @example
+ * const lead = schemaWithout(schema, 'Removed__c');
+ */
+export function schemaWithout(schema: SObjectSchema, fieldName: string): SObjectSchema {
+  const lower = fieldName.toLowerCase();
+  const field = schema.fields.get(lower);
+  if (!field) return schema;
+  const fields = new Map(schema.fields);
+  fields.delete(lower);
+  const relationships = new Map(schema.relationships);
+  if (field.relationshipName) relationships.delete(field.relationshipName.toLowerCase());
+  const compounds = new Set(schema.compounds);
+  compounds.delete(lower);
+  return { name: schema.name, fields, relationships, compounds };
 }

@@ -7,8 +7,9 @@
 // 2. stored:    a record whose outcome is stored is published again as stored — whatever the
 //               configuration or the describe say now; a record an earlier invocation may still be
 //               writing waits (or is handed back) until that invocation is gone.
-// 3. prepare:   describe the sObjects, then decode → resolve → shape the rest. Rejections are stored
-//               before they are published, so a redelivery says the same.
+// 3. prepare:   describe the sObjects, then decode → resolve → shape the rest (a field the cached
+//               describe lacks gets one fresh describe first). Rejections are stored before they are
+//               published, so a redelivery says the same.
 // 4. settle:    an insert that was sent but whose answer was lost is looked up by a unique field it
 //               carries (found → succeeded, not found → sent again; no such field → OUTCOME_UNKNOWN).
 // 5. bulk:      resume the bulk units an earlier invocation started.
@@ -24,7 +25,7 @@ import { type MappingProblem, mappingProblem, unknownSObject } from '../config/o
 import { decodeValue, type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
 import { holdBackoff } from '../org-health/health.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
-import { shapeResolved } from '../pipeline.ts';
+import { shapeResolved, sobjectsWithUnknownFields } from '../pipeline.ts';
 import { planWrites } from '../plan/plan.ts';
 import type { KafkaRecord, Rejection } from '../records.ts';
 import { isRejection, partitionId } from '../records.ts';
@@ -211,7 +212,8 @@ async function runSteps(
   const decided: Outcome[] = [];
   const open = await takeStored(invocation, pending, decided);
   const schemas = await describeAll(invocation, open);
-  const sorted = sort(invocation, open, schemas, decided);
+  const prepared = await prepareAll(invocation, open, schemas);
+  const sorted = sort(invocation, open, prepared, decided);
   const { maybeApplied, resumable } = sorted;
   const resent = await settleUncertainInserts(invocation, sorted.uncertainInserts, schemas, decided);
   await publishDecided(invocation, decided);
@@ -317,6 +319,39 @@ async function describeAll(
 const schemaIn = (described: Described | undefined): SObjectSchema | undefined =>
   described && 'schema' in described ? described.schema : undefined;
 
+/**
+ * Step 3: decode → resolve → shape every open record. Schema drift: records rejected for a field the
+ * cached describe lacks get one fresh describe of their sObject (at most once a minute per sObject)
+ * and are shaped again, so a field added to the org and to the stream at once is written.
+ */
+async function prepareAll(
+  invocation: Invocation,
+  open: readonly Pending[],
+  schemas: Map<string, Described>,
+): Promise<Map<Pending, Prepared>> {
+  const { deps } = invocation;
+  const prepared = new Map(open.map((item) => [item, prepare(invocation, item.record, schemas)]));
+  const rejections = [...prepared.values()].flatMap((p) => (p.kind === 'rejected' ? [p.rejection] : []));
+  let changed = false;
+  for (const sobject of sobjectsWithUnknownFields(rejections, deps.mappings)) {
+    try {
+      const context = { deadline: deps.deadline - RESERVE_MS };
+      const schema = await deps.salesforce.schemaOf(sobject, context, { refresh: true });
+      changed ||= schema !== schemaIn(schemas.get(sobject));
+      schemas.set(sobject, { schema });
+    } catch (error) {
+      if (isOrgWide(error)) throw error;
+      // Otherwise the describe in hand stands, and with it the rejections.
+    }
+  }
+  if (!changed) return prepared;
+  for (const [item, p] of prepared) {
+    if (p.kind === 'rejected' && p.rejection.code === 'UNKNOWN_FIELD')
+      prepared.set(item, prepare(invocation, item.record, schemas));
+  }
+  return prepared;
+}
+
 /** Step 3, per record: decode → resolve → shape. Never throws. */
 function prepare(
   invocation: Invocation,
@@ -385,14 +420,14 @@ interface Sorted {
 }
 
 /**
- * Step 3. Prepares each open record and sorts it by the state it arrived in: what it arrived as wins
+ * Step 3. Sorts each prepared record by the state it arrived in: what it arrived as wins
  * over what the configuration says now. Decided outcomes (rejections, outcomes of earlier versions,
  * spent budgets) go to `decided`, stored.
  */
 function sort(
   invocation: Invocation,
   open: readonly Pending[],
-  schemas: ReadonlyMap<string, Described>,
+  preparedOf: ReadonlyMap<Pending, Prepared>,
   decided: Outcome[],
 ): Sorted {
   const sorted: Sorted = {
@@ -402,7 +437,7 @@ function sort(
     resumable: new Map(),
   };
   for (const item of open) {
-    const prepared = prepare(invocation, item.record, schemas);
+    const prepared = preparedOf.get(item)!;
     const { entry } = item;
     if (entry?.state === 'applied' && 'legacy' in entry) {
       const resolved = prepared.kind === 'shaped' ? prepared.record : prepared.resolved;

@@ -95,14 +95,21 @@ export function parseUpload(text: string, format: CsvFormat): ParsedUpload | { e
 export interface ColumnSchema {
   /** The canonical name of a field, looked up case-insensitively. */
   field(name: string): string | undefined;
-  /** The lookup field behind a relationship name (`Account` → `AccountId`), case-insensitively. */
-  relationship(name: string): { relationshipName: string; lookupField: string } | undefined;
+  /**
+   * The lookup field behind a relationship name (`Account` → `AccountId`), case-insensitively, and
+   * whether a field of the referenced sObject can address its records (`undefined` when the schema
+   * does not model that sObject).
+   */
+  relationship(
+    name: string,
+  ): { relationshipName: string; lookupField: string; addresses?: (field: string) => boolean } | undefined;
 }
 
 /**
  * Maps header cells to fields of the sObject. A column `Account.External_Id__c` addresses the
  * lookup behind the relationship by the parent's external id. An unknown column fails the whole job
- * with Salesforce's message.
+ * with Salesforce's message; so does a relationship column naming a field the referenced sObject
+ * (when modeled) has not, or that is no external id.
  *
  * @example planColumns(['LastName'], schema) // { columns: [{ kind: 'field', field: 'LastName' }] }
  */
@@ -125,7 +132,12 @@ export function planColumns(
     const dot = name.indexOf('.');
     const relationship = dot > 0 ? schema.relationship(name.slice(0, dot)) : undefined;
     const externalIdField = name.slice(dot + 1);
-    if (!relationship || externalIdField === '' || externalIdField.includes('.')) {
+    if (
+      !relationship ||
+      externalIdField === '' ||
+      externalIdField.includes('.') ||
+      relationship.addresses?.(externalIdField) === false
+    ) {
       return { error: `InvalidBatch : Field name not found : ${name}` };
     }
     columns.push({

@@ -113,6 +113,17 @@ describe('Bulk API 2.0 ingest through jsforce', () => {
     expect(await job.getSuccessfulResults()).toEqual([]);
   });
 
+  it('fails the whole job on a relationship column naming a field the referenced sObject has not as an external id', async () => {
+    const conn = await connect();
+    const job = conn.bulk2.createJob({ object: 'Contact', operation: 'insert' });
+    await job.open();
+    await job.uploadData('LastName,Account.Nope__c\nA,x\n');
+    await job.close();
+    await expect(job.poll()).rejects.toThrow(
+      'Ingest job failed to complete due to: InvalidBatch : Field name not found : Account.Nope__c',
+    );
+  });
+
   it('fails a job with the message a failJob fault gives, keeping the rows it wrote first', async () => {
     const conn = await connect();
     emulator.faults.add({ route: 'bulk', fault: 'failJob', errorMessage: 'InternalServerError : injected' });

@@ -100,7 +100,10 @@ export interface OrgSchemaView {
     | {
         name: string;
         fieldsByName: ReadonlyMap<string, { name: string; idLookup: boolean }>;
-        relationships: ReadonlyMap<string, { name: string; relationshipName: string | null }>;
+        relationships: ReadonlyMap<
+          string,
+          { name: string; relationshipName: string | null; referenceTo?: readonly string[] }
+        >;
       }
     | undefined;
 }
@@ -511,7 +514,18 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
       relationship(name) {
         const reference = described.relationships.get(name.toLowerCase());
         if (!reference?.relationshipName) return undefined;
-        return { relationshipName: reference.relationshipName, lookupField: reference.name };
+        const targets = (reference.referenceTo ?? []).map((t) => org.sobjectSchema?.(t));
+        const modeled = targets.length > 0 && targets.every((t) => t !== undefined);
+        return {
+          relationshipName: reference.relationshipName,
+          lookupField: reference.name,
+          ...(modeled
+            ? {
+                addresses: (field: string) =>
+                  targets.some((t) => t!.fieldsByName.get(field.toLowerCase())?.idLookup === true),
+              }
+            : {}),
+        };
       },
     };
   }

@@ -326,6 +326,68 @@ describe('sObject Collections errors', () => {
     });
   });
 
+  it.each([
+    ['a datetime without seconds', { EmailBouncedDate: '2024-01-02T03:04Z' }, 'JSON_PARSER_ERROR'],
+    ['month 13', { EmailBouncedDate: '2024-13-02T03:04:05Z' }, 'JSON_PARSER_ERROR'],
+    ['hour 25', { EmailBouncedDate: '2024-01-02T25:04:05Z' }, 'JSON_PARSER_ERROR'],
+    ['30 February', { ConvertedDate: '2024-02-30' }, 'JSON_PARSER_ERROR'],
+    ['a datetime in a date field', { ConvertedDate: '2024-02-03T00:00:00Z' }, 'JSON_PARSER_ERROR'],
+    ['the year 1699', { EmailBouncedDate: '1699-12-31T00:00:00Z' }, 'JSON_PARSER_ERROR'],
+    ['12.5 in an int field', { NumberOfEmployees: 12.5 }, 'JSON_PARSER_ERROR'],
+    ['an int beyond 32 bits', { NumberOfEmployees: 2 ** 31 }, 'JSON_PARSER_ERROR'],
+    ['text in a number field', { AnnualRevenue: '5000' }, 'JSON_PARSER_ERROR'],
+    ['an object in a text field', { Title: { a: 1 } }, 'JSON_PARSER_ERROR'],
+    ['one field named twice', { Title: 'A', TITLE: 'B' }, 'JSON_PARSER_ERROR'],
+    ['an unknown field', { Nope__c: 1 }, 'INVALID_FIELD'],
+  ])(
+    'a record Salesforce cannot deserialize (%s) fails the whole request: 400, nothing written',
+    async (_, bad, code) => {
+      for (const [method, path] of [
+        ['POST', '/composite/sobjects'],
+        ['PATCH', '/composite/sobjects/Lead/CustomId__c'],
+      ] as const) {
+        const records = leads(3).map((r, i) => ({ ...r, CustomId__c: `D-${i}` }));
+        records[1] = { ...records[1]!, ...bad };
+        const response = await api.call(method, path, { records });
+        expect(response.status).toBe(400);
+        expect((response.body as Array<{ errorCode: string }>)[0]!.errorCode).toBe(code);
+      }
+      const single = await api.call('POST', '/sobjects/Lead', { LastName: 'L', Company: 'C', ...bad });
+      expect(single.status).toBe(400);
+      expect((single.body as Array<{ errorCode: string }>)[0]!.errorCode).toBe(code);
+      expect(emulator.org.list('Lead')).toHaveLength(0);
+    },
+  );
+
+  it('the same record Id twice in one update or delete call (15 and 18 characters alike) fails the call', async () => {
+    const created = (await api.call('POST', '/composite/sobjects', { records: leads(1) })).body as Array<{
+      id: string;
+    }>;
+    const id = created[0]!.id;
+    const update = await api.call('PATCH', '/composite/sobjects', {
+      records: [
+        { attributes: { type: 'Lead' }, Id: id, Title: 'A' },
+        { attributes: { type: 'Lead' }, Id: id.slice(0, 15), Title: 'B' },
+      ],
+    });
+    expect(update.status).toBe(400);
+    const remove = await api.call('DELETE', `/composite/sobjects?ids=${id},${id.slice(0, 15)}`);
+    expect(remove.status).toBe(400);
+    expect(emulator.org.get(id)!.deleted).toBe(false);
+    expect(emulator.org.get(id)!.fields.Title ?? null).toBeNull();
+  });
+
+  it('numbers keep their exact digits: 123456789012345678 is stored as sent', async () => {
+    const response = await api.call(
+      'POST',
+      '/composite/sobjects',
+      `{"records":[{"attributes":{"type":"Lead"},"LastName":"L","Company":"C","AnnualRevenue":123456789012345678}]}`,
+    );
+    const id = (response.body as Array<{ id: string }>)[0]!.id;
+    const stored = emulator.org.get(id)!.fields.AnnualRevenue as { rawJSON: string };
+    expect(stored.rawJSON).toBe('123456789012345678');
+  });
+
   it('delete honours allOrNone from the query string', async () => {
     const created = (await api.call('POST', '/composite/sobjects', { records: leads(1) })).body as Array<{
       id: string;

@@ -116,7 +116,7 @@ describe('insert', () => {
     });
   });
 
-  it('accepts ISO dates and datetimes and normalizes datetimes to Salesforce form', () => {
+  it('accepts ISO dates and datetimes, normalizes datetimes to Salesforce form, and keeps decimals beyond the scale', () => {
     const id = insertedId('Order_Event__c', {
       Event_Key__c: 'E',
       Occurred_At__c: '2024-05-01T12:30:00+02:00',
@@ -126,7 +126,7 @@ describe('insert', () => {
     expect(org.get(id)!.fields).toMatchObject({
       Occurred_At__c: '2024-05-01T10:30:00.000+0000',
       Event_Date__c: '2024-05-01',
-      Amount__c: 10.46,
+      Amount__c: 10.456,
     });
     expect(one('insert', 'Order_Event__c', { Event_Key__c: 'F', Event_Date__c: '2024-02-30' }).success).toBe(
       false,

@@ -61,6 +61,8 @@ export interface OrgSnapshot {
 
 export interface EmulatorOrg extends Org {
   readonly schema: Schema;
+  /** Replaces the schema at run time (a field added or removed in Setup); records are kept. */
+  setSchema(next: Schema): void;
   sobjectSchema(sobject: string): SObjectSchema | undefined;
   /** Like `apply`, but each record names its own sObject (Collections requests may mix them). */
   applyItems(operation: WriteOperation, items: WriteItem[], options: ApplyOptions): SaveResult[];
@@ -125,7 +127,8 @@ const isBlank = (value: unknown): boolean => value === null || value === undefin
  * org.apply('insert', 'Account', [{ Name: 'Acme' }], { allOrNone: false, source: 'json' });
  */
 export function createOrg(options: OrgOptions): EmulatorOrg {
-  const { schema, userId, recordFault } = options;
+  const { userId, recordFault } = options;
+  let schema = options.schema;
   const now = options.now ?? (() => new Date());
   const byId = new Map<string, StoredRecord>();
   const bySObject = new Map<string, Map<string, StoredRecord>>();
@@ -680,7 +683,12 @@ export function createOrg(options: OrgOptions): EmulatorOrg {
   }
 
   return {
-    schema,
+    get schema() {
+      return schema;
+    },
+    setSchema(next) {
+      schema = next;
+    },
     sobjectSchema,
     apply: (operation, sobject, records, opts) =>
       applyItems(

@@ -12,11 +12,13 @@ import type {
   WriteOperation,
 } from './contracts.ts';
 import { describeGlobal, describeSObject, sobjectBasicInfo } from './describe.ts';
+import { unreadableRecord } from './deserialize.ts';
 import type { RouteName } from './faults.ts';
 import { keyPrefixOf, normalizeId } from './ids.ts';
 import type { EmulatorOrg, StoredRecord, WriteItem } from './org.ts';
 import type { SObjectSchema } from './schema.ts';
 import { QueryError, runQuery } from './soql.ts';
+import { parseExactJson } from './values.ts';
 
 export interface RestOptions {
   org: EmulatorOrg;
@@ -73,7 +75,7 @@ function singleError(result: SaveResult): EmulatorResponse {
 
 function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; response: EmulatorResponse } {
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8') || 'null') };
+    return { ok: true, value: parseExactJson(body.toString('utf8') || 'null') };
   } catch (err) {
     return { ok: false, response: restError(400, 'JSON_PARSER_ERROR', (err as Error).message) };
   }
@@ -81,6 +83,12 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; re
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The 400 Salesforce answers when it cannot read a record of the body into an sObject. */
+function unreadable(sobject: SObjectSchema, record: Json): EmulatorResponse | undefined {
+  const error = unreadableRecord(sobject, record);
+  return error ? restError(400, error.errorCode, error.message) : undefined;
+}
 
 function recordJson(record: StoredRecord, fields: Json, apiVersion: string): Json {
   return {
@@ -179,6 +187,8 @@ export function createRestApi(options: RestOptions): RouteModule {
         if (!body.ok) return body.response;
         if (!isObject(body.value))
           return restError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+        const refused = unreadable(sobject, body.value);
+        if (refused) return refused;
         const result = writeOne('sobject', 'update', {
           sobject: sobject.name,
           fields: { ...body.value, Id: found.id },
@@ -213,6 +223,8 @@ export function createRestApi(options: RestOptions): RouteModule {
       if (!body.ok) return body.response;
       if (!isObject(body.value))
         return restError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+      const refused = unreadable(sobject, body.value);
+      if (refused) return refused;
       const fields: RecordFields = { ...body.value, [field.name]: value };
       const result = writeOne('sobject', 'upsert', { sobject: sobject.name, fields }, field.name);
       if (!result.success) return singleError(result);
@@ -252,6 +264,8 @@ export function createRestApi(options: RestOptions): RouteModule {
       if (!body.ok) return body.response;
       if (!isObject(body.value))
         return restError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+      const refused = unreadable(sobject, body.value);
+      if (refused) return refused;
       const result = writeOne('sobject', 'insert', { sobject: sobject.name, fields: body.value });
       return result.success ? ok(saveResultJson(result), 201) : singleError(result);
     }
@@ -311,12 +325,38 @@ export function createRestApi(options: RestOptions): RouteModule {
 
   const invalidType = (message: string): RecordError => ({ statusCode: 'INVALID_TYPE', message, fields: [] });
 
+  /**
+   * What Salesforce refuses before any DML, failing the whole call: a record it cannot read into an
+   * sObject, or one record Id named twice (15 and 18 characters alike).
+   */
+  function refusedWhole(operation: WriteOperation, items: WriteItem[]): EmulatorResponse | undefined {
+    if (operation !== 'delete') {
+      for (const item of items) {
+        const sobject = item.error || !item.sobject ? undefined : org.sobjectSchema(item.sobject);
+        const refused = sobject ? unreadable(sobject, item.fields) : undefined;
+        if (refused) return refused;
+      }
+    }
+    if (operation !== 'update' && operation !== 'delete') return undefined;
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = Object.keys(item.fields).find((k) => k.toLowerCase() === 'id');
+      const id = key === undefined ? undefined : normalizeId(item.fields[key]);
+      if (id === undefined) continue;
+      if (seen.has(id)) return restError(400, 'DUPLICATE_VALUE', `Duplicate id in list: ${id}`);
+      seen.add(id);
+    }
+    return undefined;
+  }
+
   function collectionWrite(
     operation: WriteOperation,
     items: WriteItem[],
     allOrNone: boolean,
     externalIdField?: string,
   ) {
+    const refused = refusedWhole(operation, items);
+    if (refused) return refused;
     const results = writeAs('collections', () =>
       org.applyItems(operation, items, { allOrNone, source: 'json', externalIdField }),
     );

@@ -294,6 +294,44 @@ export function buildSchema(file: unknown, lastModified = new Date(), source = '
 }
 
 /**
+ * The schema with one more field on an sObject (as an admin adds it in Setup), last modified `at`
+ * (never earlier than one second after the schema it replaces, so If-Modified-Since sees the change).
+ *
+ * @example
+ * emulator.org.setSchema(withField(emulator.org.schema, 'Lead', { name: 'Tier__c', type: 'string' }));
+ */
+export function withField(
+  schema: Schema,
+  sobjectName: string,
+  field: FieldSpecInput,
+  at = new Date(),
+): Schema {
+  const target = schema.byName.get(sobjectName.toLowerCase());
+  if (!target) throw new Error(`The emulator schema has no sObject ${sobjectName}`);
+  const spec = fieldSpec.parse(field);
+  const fields = [...target.fields, resolveField(spec)];
+  const sobject: SObjectSchema = {
+    ...target,
+    fields,
+    fieldsByName: new Map(fields.map((f) => [f.name.toLowerCase(), f])),
+    relationships: new Map(
+      fields.filter((f) => f.relationshipName).map((f) => [f.relationshipName!.toLowerCase(), f]),
+    ),
+  };
+  const sobjects = schema.sobjects.map((s) => (s === target ? sobject : s));
+  const seconds = Math.max(Math.floor(at.getTime() / 1000) * 1000, schema.lastModified.getTime() + 1000);
+  return {
+    sobjects,
+    byName: new Map(sobjects.map((s) => [s.name.toLowerCase(), s])),
+    byKeyPrefix: new Map(sobjects.map((s) => [s.keyPrefix, s])),
+    lastModified: new Date(seconds),
+  };
+}
+
+/** A field as a schema file declares it (see `fieldSpec`). */
+export type FieldSpecInput = z.input<typeof fieldSpec>;
+
+/**
  * Loads a schema JSON file (the default schema when no path is given).
  *
  * @example

@@ -3,7 +3,7 @@
 // a target is missed.
 //
 //   node test/bench/run.ts [--only pipeline,thrift,throughput,memory,cold-start,soak,fuzz] [--quick]
-//                          [--soak-records 20000] [--soak-rate 0.1] [--fuzz-cases 10000]
+//                          [--soak-records 20000] [--soak-rate 0.1] [--fuzz-cases 20000]
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ const sections: Record<string, () => Promise<SectionResult>> = {
     }),
   fuzz: () =>
     benchFuzz({
-      cases: numberFlag(flags, 'fuzz-cases', quick ? 1_000 : 10_000),
+      cases: numberFlag(flags, 'fuzz-cases', quick ? 2_000 : 20_000),
       pureCases: quick ? 2_000 : 10_000,
     }),
 };

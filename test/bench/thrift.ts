@@ -3,6 +3,7 @@
 // - Bulk: API calls and Bulk batches of the sink (one job per 10,000 records) vs the same sink with
 //   `bulk.batchSize: 1000` (Redpanda's default `bulk_batch_size`: one job per 1,000 records).
 import type { SinkConfigInput } from '../../lib/config/index.ts';
+import { loadSchema, withField } from '../../local/emulator/schema.ts';
 import { mskEvent } from '../../local/events/build-event.ts';
 import { leadStream, orderEvents } from '../../local/events/generate.ts';
 import type { Embedded } from '../../local/runtime/embedded.ts';
@@ -160,6 +161,67 @@ export async function benchThrift(options: ThriftOptions = {}): Promise<SectionR
     });
     details['realtime mixed Lead stream'] = { ...mixed, records: stream.length, deletes, bound };
   });
+
+  // A whole-request refusal costs extra calls, never good records. The describe is stale: after the
+  // sink described Lead, a field was removed from the org (Salesforce names it: INVALID_FIELD, one extra
+  // call) or changed its type (JSON_PARSER_ERROR: the call is halved until the record stands alone).
+  const stale = [
+    {
+      name: 'a field gone from the org',
+      field: { name: 'Tier__c', type: 'string' as const },
+      now: undefined,
+    },
+    {
+      name: 'a field whose type changed',
+      field: { name: 'Tier__c', type: 'string' as const },
+      now: { name: 'Tier__c', type: 'double' as const },
+    },
+  ];
+  for (const scenario of stale) {
+    progress(`thrift: realtime Lead insert, ${n} records, 10 refused whole (${scenario.name})`);
+    await withSink(
+      { mappings: [{ topic: 'lead-inserts', sobject: 'Lead', operation: 'insert' }] },
+      { schema: withField(loadSchema(), 'Lead', scenario.field) },
+      async (sink) => {
+        const lead = (i: number) => ({ LastName: `L${i}`, Company: 'Acme', CustomId__c: `G-${i}` });
+        await deliverCounted(sink, [{ topic: 'lead-inserts', partition: 0, offset: 0, value: lead(-1) }]);
+        const base = loadSchema();
+        sink.emulator!.org.setSchema(
+          scenario.now ? withField(base, 'Lead', scenario.now, new Date(Date.now() + 2_000)) : base,
+        );
+        const bad = new Set(Array.from({ length: 10 }, (_, i) => Math.floor(((i + 0.5) * n) / 10)));
+        const records = Array.from({ length: n }, (_, i) => ({
+          topic: 'lead-inserts',
+          partition: i % 2,
+          offset: 1 + Math.floor(i / 2),
+          value: bad.has(i) ? { ...lead(i), Tier__c: 'gold' } : lead(i),
+        }));
+        const outcomesBefore = sink.outcomes.outcomes.length;
+        const d = await deliverCounted(sink, records);
+        const outcomes = sink.outcomes.outcomes.slice(outcomesBefore);
+        const failed = outcomes.filter((o) => o.status === 'failed');
+        const collections = d.calls.byRoute.collections ?? 0;
+        const codes = [...new Set(failed.map((o) => o.errors[0]?.code))].join(', ');
+        figures.push({
+          name: `realtime Lead insert, ${n} records of which ${bad.size} Salesforce refuses whole (${scenario.name}): Collections calls`,
+          value: collections,
+          unit: 'calls',
+          baseline: { name: `⌈${n}/200⌉`, value: min },
+          ratio: round(collections / min, 3),
+          note: `${collections - min} extra calls to isolate them; ${failed.length} failed (${codes}), ${outcomes.length - failed.length} succeeded`,
+        });
+        targets.push(
+          target.equal(`${scenario.name}: records failed (only the 10 at fault)`, failed.length, bad.size),
+          target.atMost(
+            `${scenario.name}: Collections calls (⌈N/200⌉ + 2 per halving per refused record)`,
+            collections,
+            min + bad.size * 2 * Math.ceil(Math.log2(200)),
+          ),
+        );
+        details[`whole-request refusals: ${scenario.name}`] = { ...d, failed: failed.length };
+      },
+    );
+  }
 
   // Bulk: the sink's default job size vs one job per 1,000 records, same harness.
   const bulkRuns: Array<{

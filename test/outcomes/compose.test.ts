@@ -38,7 +38,13 @@ describe('createPublishers', () => {
         resultQueueUrl: await sqs.createQueue('both-results'),
         errorQueueUrl: await sqs.createQueue('both-errors'),
       },
-      kafka: { brokers: kafka.brokers, resultTopic: 'both-results', errorTopic: 'both-errors', auth: 'none' },
+      kafka: {
+        brokers: kafka.brokers,
+        resultTopic: 'both-results',
+        errorTopic: 'both-errors',
+        auth: 'none',
+        maxRequestBytes: 1_000_000,
+      },
     };
     const publisher = createPublishers(results, { sqsClient });
     const batch = outcomes(15);
@@ -58,7 +64,7 @@ describe('createPublishers', () => {
   it('rejects when one destination fails, after the other has published', async () => {
     const results: SinkConfig['results'] = {
       sqs: { errorQueueUrl: `${sqs.endpoint}/123456789012/missing-queue` },
-      kafka: { brokers: kafka.brokers, errorTopic: 'half-errors', auth: 'none' },
+      kafka: { brokers: kafka.brokers, errorTopic: 'half-errors', auth: 'none', maxRequestBytes: 1_000_000 },
     };
     const publisher = createPublishers(results, { sqsClient });
     const error = await publisher.publish([outcome(1), outcome(2)]).catch((e: unknown) => e);

@@ -152,6 +152,74 @@ describe('createKafkaPublisher', () => {
     });
   });
 
+  it('10,000 rejections go out in produce requests under maxRequestBytes (default 1,000,000), not one 4 MB request', async () => {
+    const destinations = freshTopics();
+    const requests: number[] = [];
+    const createKafka = (config: KafkaConfig) => {
+      const client = new Kafka(config);
+      const producer = client.producer.bind(client);
+      client.producer = (options) => {
+        const made = producer(options);
+        const sendBatch = made.sendBatch.bind(made);
+        made.sendBatch = (batch) => {
+          let bytes = 0;
+          for (const { messages } of batch.topicMessages ?? []) {
+            for (const m of messages) {
+              bytes += Buffer.byteLength(String(m.key ?? '')) + Buffer.byteLength(String(m.value ?? ''));
+              for (const [k, v] of Object.entries(m.headers ?? {}))
+                bytes += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+            }
+          }
+          requests.push(bytes);
+          return sendBatch(batch);
+        };
+        return made;
+      };
+      return client;
+    };
+    const publisher = publisherFor({ ...destinations, createKafka, idempotent: false });
+    const rejections = Array.from({ length: 10_000 }, (_, i) =>
+      outcome(i * 3 + 2, {
+        errors: [{ code: 'INVALID_FIELD_VALUE', message: `value ${i} `.repeat(40), fields: ['Title'] }],
+      }),
+    );
+    await publisher.publish(rejections);
+    await publisher.close();
+
+    const total = requests.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(3_000_000);
+    expect(requests.length).toBeGreaterThan(3);
+    for (const bytes of requests) expect(bytes).toBeLessThanOrEqual(1_000_000);
+    expect(await kafka.consumeAll(destinations.errorTopic)).toHaveLength(10_000);
+  });
+
+  it('an outcome record never exceeds the request limit: a 600 KB key is replaced by its digest and length', async () => {
+    const destinations = freshTopics();
+    const publisher = publisherFor({ ...destinations, idempotent: false });
+    const key = 'k'.repeat(600_000);
+    await publisher.publish([outcome(0, { key })]);
+    await publisher.close();
+
+    const [message] = await kafka.consume(destinations.resultTopic, 1);
+    const digest = /^sha256:[0-9a-f]{64} \(600000 bytes\)$/;
+    expect(message!.key).toMatch(digest);
+    expect(JSON.parse(message!.value!).key).toMatch(digest);
+    expect(Buffer.byteLength(message!.key!) + Buffer.byteLength(message!.value!)).toBeLessThan(1_000_000);
+  });
+
+  it('with a small maxRequestBytes, a long message is shortened so the record fits', async () => {
+    const destinations = freshTopics();
+    const publisher = publisherFor({ ...destinations, maxRequestBytes: 20_000, idempotent: false });
+    await publisher.publish([
+      outcome(1, { errors: [{ code: 'UNKNOWN_EXCEPTION', message: 'x'.repeat(50_000), fields: [] }] }),
+    ]);
+    await publisher.close();
+
+    const [message] = await kafka.consume(destinations.errorTopic, 1);
+    expect(Buffer.byteLength(message!.value!)).toBeLessThan(20_000);
+    expect(message!.headers.truncated).toBe('true');
+  });
+
   it('sends nothing of a kind whose topic is not configured', async () => {
     const { errorTopic } = freshTopics();
     const { created, createKafka } = counting();

@@ -1,5 +1,6 @@
 // sObject Collections writes: per-record mapping, lock retries, allOrNone, refused fields.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import type { JsonObject } from '../../lib/records.ts';
 import type { Emulator } from '../../local/emulator/server.ts';
 import { CONFIG, callsOf, deadlineIn, emulator, shaped, testClient, units } from './helpers.ts';
 
@@ -12,7 +13,7 @@ afterAll(async () => {
 });
 beforeEach(() => emu.reset());
 
-const insertLeads = (values: Array<Record<string, string>>, allOrNone = false) =>
+const insertLeads = (values: JsonObject[], allOrNone = false) =>
   units(values, { sobject: 'Lead', operation: 'insert', allOrNone })[0]!;
 
 describe('per-record results', () => {
@@ -189,7 +190,7 @@ describe('fields', () => {
     expect(Object.keys(insert!.fields).sort()).toEqual(['Company', 'CustomId__c', 'IsConverted', 'LastName']);
   });
 
-  test('a field Salesforce refuses with INVALID_FIELD_FOR_INSERT_UPDATE is dropped, the retry succeeds, and later writes leave it out', async () => {
+  test('a field Salesforce refuses with INVALID_FIELD_FOR_INSERT_UPDATE is dropped from that write, the retry succeeds, and the outcome names it', async () => {
     const [id] = emu.org
       .apply('insert', 'Lead', [{ LastName: 'Doe', Company: 'Acme' }], { allOrNone: false, source: 'json' })
       .map((r) => r.id!);
@@ -203,16 +204,35 @@ describe('fields', () => {
     const [result] = await client.writeUnit(first, deadlineIn());
 
     expect(result).toMatchObject({ status: 'succeeded', salesforceId: id, attempts: 2 });
+    expect(result!.errors).toEqual([
+      expect.objectContaining({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['IsConverted'] }),
+    ]);
     expect(emu.org.get(id!)!.fields.Title).toBe('CEO');
     expect(callsOf(emu, 'collections')).toHaveLength(2);
+  });
 
-    const second = units([{ Id: id!, Title: 'CTO', IsConverted: true }], {
-      sobject: 'Lead',
-      operation: 'update',
-    })[0]!;
-    const [again] = await client.writeUnit(second, deadlineIn());
-    expect(again).toMatchObject({ status: 'succeeded', attempts: 1 });
-    expect(callsOf(emu, 'collections')).toHaveLength(3);
+  test('a field refused once is left out of that write only: a createable, non-updateable field refused on an updating upsert is written by the next creating upsert', async () => {
+    emu.org.apply('insert', 'Lead', [{ LastName: 'Old', Company: 'Acme', CustomId__c: 'R-1' }], {
+      allOrNone: false,
+      source: 'json',
+    });
+    const { client } = testClient(emu);
+    const upsert = (customId: string) =>
+      units([{ CustomId__c: customId, LastName: 'Doe', Company: 'Acme', IsConverted: true }], {
+        sobject: 'Lead',
+        operation: 'upsert',
+        externalIdField: 'CustomId__c',
+      })[0]!;
+
+    const [updating] = await client.writeUnit(upsert('R-1'), deadlineIn());
+    const [creating] = await client.writeUnit(upsert('R-2'), deadlineIn());
+
+    expect(updating).toMatchObject({ status: 'succeeded', created: false, attempts: 2 });
+    expect(updating!.errors.map((e) => [e.code, e.fields])).toEqual([
+      ['INVALID_FIELD_FOR_INSERT_UPDATE', ['IsConverted']],
+    ]);
+    expect(creating).toMatchObject({ status: 'succeeded', created: true, attempts: 1, errors: [] });
+    expect(emu.org.findBy('Lead', 'CustomId__c', 'R-2')[0]!.fields.IsConverted).toBe(true);
   });
 
   test('for inserts only the refused records are resent, so nothing is written twice', async () => {
@@ -251,5 +271,80 @@ describe('fields', () => {
     expect(result!.status).toBe('failed');
     expect(result!.errors[0]!.code).toBe('INVALID_FIELD_FOR_INSERT_UPDATE');
     expect(callsOf(emu, 'collections')).toHaveLength(1);
+  });
+});
+
+describe('whole-request refusals', () => {
+  test('one bad value that Salesforce cannot deserialize fails only its record: the call is split until it stands alone, and the 199 others are written', async () => {
+    const values: JsonObject[] = Array.from({ length: 200 }, (_, i) => ({
+      LastName: `L${i}`,
+      Company: 'Acme',
+      CustomId__c: `W-${i}`,
+    }));
+    // No schema: nothing before the call can see that these datetimes are not ones Salesforce reads.
+    values[7] = { ...values[7]!, EmailBouncedDate: '2024-01-02T03:04Z' };
+    values[150] = { ...values[150]!, EmailBouncedDate: '2024-13-02T03:04:05Z' };
+    const { client } = testClient(emu);
+
+    const results = await client.writeUnit(insertLeads(values), deadlineIn());
+
+    expect(results.filter((r) => r.status === 'succeeded')).toHaveLength(198);
+    for (const i of [7, 150]) {
+      expect(results[i]).toMatchObject({ status: 'failed', retryable: false });
+      expect(results[i]!.errors.map((e) => e.code)).toEqual(['JSON_PARSER_ERROR']);
+    }
+    expect(results[0]).toMatchObject({ status: 'succeeded', attempts: expect.any(Number) });
+    expect(emu.org.list('Lead')).toHaveLength(198);
+    // Each bad record costs about two calls per halving: 200 → 1 is 8 halvings.
+    expect(callsOf(emu, 'collections').length).toBeLessThanOrEqual(1 + 2 * 2 * 8);
+  });
+
+  test('a field the org does not know fails its records alone (INVALID_FIELD) and is forgotten by the cached describe', async () => {
+    const { client } = testClient(emu);
+    const schema = await client.schemaOf('Lead', deadlineIn());
+    const stale = {
+      ...schema,
+      fields: new Map([
+        ...schema.fields,
+        ['gone__c', { name: 'Gone__c', type: 'string', createable: true, updateable: true }],
+      ]),
+    };
+    const unit = units(
+      [
+        { LastName: 'A', Company: 'Acme' },
+        { LastName: 'B', Company: 'Acme', Gone__c: 'x' },
+        { LastName: 'C', Company: 'Acme' },
+      ],
+      { sobject: 'Lead', operation: 'insert' },
+      stale,
+    )[0]!;
+
+    const results = await client.writeUnit(unit, deadlineIn());
+
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(results[1]!.errors[0]).toMatchObject({ code: 'INVALID_FIELD' });
+    expect(emu.org.list('Lead')).toHaveLength(2);
+    const cached = await client.schemaOf('Lead', deadlineIn());
+    expect(cached.fields.has('gone__c')).toBe(false);
+  });
+
+  test('an allOrNone unit is not split: the refusal fails the whole call', async () => {
+    const { client } = testClient(emu);
+    const results = await client.writeUnit(
+      insertLeads(
+        [
+          { LastName: 'A', Company: 'Acme' },
+          { LastName: 'B', Company: 'Acme', NumberOfEmployees: 12.5 },
+        ],
+        true,
+      ),
+      deadlineIn(),
+    );
+    expect(results.map((r) => [r.status, r.errors[0]?.code])).toEqual([
+      ['failed', 'JSON_PARSER_ERROR'],
+      ['failed', 'JSON_PARSER_ERROR'],
+    ]);
+    expect(callsOf(emu, 'collections')).toHaveLength(1);
+    expect(emu.org.list('Lead')).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 // The describe cache: TTL, If-Modified-Since revalidation, one request for concurrent callers.
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { createClientCache, SalesforceApiError } from '../../lib/salesforce/index.ts';
+import { withField } from '../../local/emulator/schema.ts';
 import type { Emulator } from '../../local/emulator/server.ts';
 import { callsOf, deadlineIn, emulator, testClient } from './helpers.ts';
 
@@ -73,4 +74,27 @@ test('an unknown sObject fails with NOT_FOUND', async () => {
   expect(error).toBeInstanceOf(SalesforceApiError);
   expect((error as SalesforceApiError).errorCode).toBe('NOT_FOUND');
   expect((error as SalesforceApiError).retryable).toBe(false);
+});
+
+test('a refresh (a record carried a field the describe lacks) revalidates at once, at most once a minute per sObject, and brings a new field', async () => {
+  const time = clock();
+  const { client } = testClient(emu, { now: time.now });
+  const context = () => ({ deadline: time.now() + 60_000 });
+  const original = emu.org.schema;
+  try {
+    const first = await client.schemaOf('Lead', context());
+    emu.org.setSchema(withField(emu.org.schema, 'Lead', { name: 'Tier__c', type: 'string' }));
+
+    const refreshed = await client.schemaOf('Lead', context(), { refresh: true });
+    time.advance(30_000);
+    await client.schemaOf('Lead', context(), { refresh: true });
+    time.advance(31_000);
+    await client.schemaOf('Lead', context(), { refresh: true });
+
+    expect(first.fields.has('tier__c')).toBe(false);
+    expect(refreshed.fields.get('tier__c')).toMatchObject({ name: 'Tier__c' });
+    expect(callsOf(emu, 'describe').map((c) => c.status)).toEqual([200, 200, 304]);
+  } finally {
+    emu.org.setSchema(original);
+  }
 });
