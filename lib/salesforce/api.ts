@@ -111,13 +111,19 @@ export function createApi(options: ApiOptions): Api {
   }
 
   /** The retries ran out: an org-wide condition if the problem is one, else the call's own failure. */
-  function unavailable(request: ApiRequest, problem: Problem, attempts: number, why = ''): never {
+  function unavailable(
+    request: ApiRequest,
+    problem: Problem,
+    attempts: number,
+    why = '',
+    maybeApplied = false,
+  ): never {
     const message = `${request.what} failed: ${problem.message}${why}`;
     if (problem.kind === 'unreachable')
       throw new UnreachableError(problem.host ?? 'the org', false, problem.message);
     if (problem.kind === 'concurrency') throw new ConcurrencyLimitError(message);
     if (problem.kind === 'maintenance') throw new MaintenanceError(message);
-    throw new SalesforceUnavailableError(problem.code, message, attempts);
+    throw new SalesforceUnavailableError(problem.code, message, attempts, maybeApplied);
   }
 
   async function execute<R extends { status: number; headers: Record<string, string> }>(
@@ -136,7 +142,13 @@ export function createApi(options: ApiOptions): Api {
       const startedAt = options.now();
       if (startedAt >= context.deadline) {
         if (!problem) throw new DeadlineExceededError(`send ${request.what}`);
-        unavailable(request, problem, attempts, "; the invocation's deadline passed before another attempt");
+        unavailable(
+          request,
+          problem,
+          attempts,
+          "; the invocation's deadline passed before another attempt",
+          maybeAppliedBefore,
+        );
       }
       const session = await auth.session(context.deadline);
       // The session may come from another client sharing the process cache: mask it here too.
@@ -248,7 +260,7 @@ export function createApi(options: ApiOptions): Api {
       }
       replayedAfterRefresh = false;
       const failed = problem!;
-      if (retry >= options.maxRetries) unavailable(request, failed, attempts);
+      if (retry >= options.maxRetries) unavailable(request, failed, attempts, '', maybeAppliedBefore);
       const delay = backoffDelay(retry, options.backoff, failed.retryAfterMs);
       if (options.now() + delay >= context.deadline) {
         unavailable(
@@ -256,6 +268,7 @@ export function createApi(options: ApiOptions): Api {
           failed,
           attempts,
           `; the next attempt (in ${delay} ms) would start after the invocation's deadline`,
+          maybeAppliedBefore,
         );
       }
       logger.warn('Salesforce call failed; retrying', {

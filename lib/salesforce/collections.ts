@@ -34,6 +34,7 @@ import {
   ResponseLostError,
   SalesforceApiError,
   SalesforceClientError,
+  SalesforceUnavailableError,
   UnexpectedResponseError,
 } from './errors.ts';
 import type { Resolution } from './external-ids.ts';
@@ -145,7 +146,13 @@ export function createUnitWriter(
       results[p.index] = { ...result, attempts: p.attempts };
     };
     const fail = (p: Pending, errors: OutcomeError[], retryable: boolean, salesforceId = p.id) => {
-      settle(p, { status: 'failed', errors, retryable, ...(salesforceId ? { salesforceId } : {}) });
+      settle(p, {
+        status: 'failed',
+        errors,
+        retryable,
+        ...(salesforceId ? { salesforceId } : {}),
+        ...(p.maybeApplied ? { maybeApplied: true } : {}),
+      });
     };
     const done = () => results as RecordResult[];
 
@@ -239,7 +246,11 @@ export function createUnitWriter(
           if (!wroteSomething && isOrgWide(error)) throw error;
           if (!(error instanceof SalesforceClientError)) throw error;
           const attempts = (error as { attempts?: number }).attempts ?? 1;
-          for (const p of sent) p.attempts += attempts;
+          const lost = error instanceof SalesforceUnavailableError && error.maybeApplied;
+          for (const p of sent) {
+            p.attempts += attempts;
+            if (lost) p.maybeApplied = true;
+          }
           if (isContentRefusal(error) && !allOrNone) {
             await isolate(sent, error);
             return;

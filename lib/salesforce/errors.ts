@@ -95,13 +95,16 @@ export class DailyApiLimitError extends SalesforceClientError {
 export class SalesforceUnavailableError extends SalesforceClientError {
   override name = 'SalesforceUnavailableError';
   readonly attempts: number;
-  constructor(code: string, message: string, attempts: number) {
+  /** An attempt's answer was lost (5xx after processing, reset after sending): it may have taken effect. */
+  readonly maybeApplied: boolean;
+  constructor(code: string, message: string, attempts: number, maybeApplied = false) {
     super(
       code,
       `${message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}): retry later; if it persists, check Salesforce's status page and the org's concurrent request usage`,
       true,
     );
     this.attempts = attempts;
+    this.maybeApplied = maybeApplied;
   }
 }
 

@@ -56,6 +56,11 @@ export interface RecordResult {
    * its redelivery budget is spent.
    */
   retryable: boolean;
+  /**
+   * A failed record that an attempt may have written after all (its answer was lost: a 5xx after
+   * processing, a connection reset after sending). The sink checks before it writes it again.
+   */
+  maybeApplied?: boolean;
 }
 
 /** Per-call context: the Lambda's deadline bounds every retry. */

@@ -145,6 +145,15 @@ export function unknownDelete(why: OutcomeError): OutcomeError {
   };
 }
 
+/** An update or upsert that may have taken effect once, and whose retries since all failed. */
+export function unknownWrite(operation: string, last: OutcomeError | undefined): OutcomeError {
+  return {
+    code: OUTCOME_UNKNOWN,
+    message: `an ${operation} of this record was sent and its answer lost, and every retry since failed${last ? ` (last: ${last.code}: ${last.message})` : ''}: it may or may not have taken effect; check the record in Salesforce`,
+    fields: [],
+  };
+}
+
 /** A write that was sent before and that the current configuration no longer allows to settle. */
 export function unknownAfterChange(rejection: Rejection): OutcomeError {
   return {

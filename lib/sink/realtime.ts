@@ -13,7 +13,7 @@ import {
 import type { RecordResult } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import { type Invocation, RESERVE_MS } from './invocation.ts';
-import { outcomeFrom, storedOf, targetOf, unknownDelete, unknownInsert } from './outcome-of.ts';
+import { outcomeFrom, storedOf, targetOf, unknownDelete, unknownInsert, unknownWrite } from './outcome-of.ts';
 import { existing, lookupOf } from './settle.ts';
 
 /** What a repeated delete answers when the first one took effect. */
@@ -115,8 +115,11 @@ async function writeUnit(
       continue;
     }
     const error = result.errors[0] ?? { code: 'RETRYABLE', message: '', fields: [] };
+    // Written after all? An earlier delivery's attempt, or one of this call's, may have taken effect.
     const lostInsert = operation === 'insert' && result.errors.some((e) => e.code === 'RESPONSE_LOST');
-    if (!lostInsert && operation !== 'delete') {
+    const mayHaveApplied =
+      lostInsert || operation === 'delete' || result.maybeApplied === true || maybeApplied.has(record);
+    if (!mayHaveApplied) {
       // Nothing of it is in flight any more, and a replay is idempotent.
       const final = redelivery.retryLater(record, error, targetOf(record));
       if (final) outcomes.push(final);
@@ -150,6 +153,16 @@ async function settleExhausted(
     decide(record, { status: 'failed', errors: [unknownInsert()], attempts });
   const lastFailure = (record: ShapedRecord, result: RecordResult) =>
     decide(record, { status: 'failed', errors: result.errors, attempts: result.attempts });
+  if (operation === 'update' || operation === 'upsert') {
+    // Nothing tells one change of a record from another afterwards: the outcome is unknown.
+    for (const { record, result } of exhausted)
+      decide(record, {
+        status: 'failed',
+        errors: [unknownWrite(operation, result.errors[0])],
+        attempts: result.attempts,
+      });
+    return;
+  }
   if (operation === 'delete') {
     const field = exhausted[0]!.record.address!.field;
     const found = await existing(

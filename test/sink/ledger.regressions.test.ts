@@ -101,6 +101,49 @@ describe('the redelivery budget runs out for every operation', () => {
   });
 });
 
+describe('an upsert that may have taken effect, whose every retry since was refused', () => {
+  const config = {
+    maxRetries: 0,
+    maxRedeliveries: 2,
+    mappings: [{ topic: 'leads', sobject: 'Lead', externalIdField: 'CustomId__c' }],
+  };
+  const lead = mskEvent([
+    {
+      topic: 'leads',
+      partition: 0,
+      offset: 0,
+      value: { CustomId__c: 'L-1', LastName: 'Doe', Company: 'Acme' },
+    },
+  ]);
+
+  it('after a crash once it was written: OUTCOME_UNKNOWN when the budget runs out, never failed for a 503', async () => {
+    const s = await start(config);
+    const crash = (step: string) => {
+      if (step === 'collections-call') throw new Error('crash');
+    };
+    await expect(s.invoke(lead, { after: crash })).rejects.toThrow('crash');
+    expect(s.emulator!.org.list('Lead')).toHaveLength(1);
+    s.emulator!.faults.add({ route: 'collections', fault: 'status', status: 503, times: 1000 });
+    const report = await s.deliver(lead, { maxInvocations: 12 });
+    expect(report.uncommitted).toBe(0);
+    expect(outcomesAt(s, 0).map((o) => [o.status, o.errors[0]?.code])).toEqual([
+      ['failed', 'OUTCOME_UNKNOWN'],
+    ]);
+  });
+
+  it('after a 500 once it was processed: OUTCOME_UNKNOWN when the budget runs out', async () => {
+    const s = await start(config);
+    s.emulator!.faults.add({ route: 'collections', fault: 'status', status: 500, when: 'after' });
+    s.emulator!.faults.add({ route: 'collections', fault: 'status', status: 503, nth: 2, times: 1000 });
+    const report = await s.deliver(lead, { maxInvocations: 12 });
+    expect(report.uncommitted).toBe(0);
+    expect(s.emulator!.org.list('Lead')).toHaveLength(1);
+    expect(outcomesAt(s, 0).map((o) => [o.status, o.errors[0]?.code])).toEqual([
+      ['failed', 'OUTCOME_UNKNOWN'],
+    ]);
+  });
+});
+
 describe('a delete that took effect but whose answer was lost', () => {
   it('addressed by Id, is reported succeeded when the redelivery finds it already deleted', async () => {
     const s = await start({
