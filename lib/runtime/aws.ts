@@ -6,16 +6,17 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type ExecutionStarter, sfnExecutionStarter } from '../bulk/executions.ts';
-import { dynamoJobStore, type JobStore } from '../bulk/job-store.ts';
+import { dynamoJobStore } from '../bulk/dynamodb-store.ts';
+import { type Executions, sfnExecutions } from '../bulk/executions.ts';
+import type { JobStore } from '../bulk/store.ts';
 import { dynamoCheckpointStore } from '../checkpoint/dynamodb-store.ts';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import { loadConfigFromEnv, type SinkConfig } from '../config/index.ts';
+import type { SinkLogger } from '../logger.ts';
 import { createPublishers, type OutcomePublisher } from '../outcomes/index.ts';
 import { indexMappings, type MappingIndex } from '../resolve/resolve.ts';
 import { createSalesforceClient, parseCredentials } from '../salesforce/index.ts';
 import type { SalesforceClient } from '../salesforce/types.ts';
-import type { SinkLogger } from '../sink/logger.ts';
 import { ENVIRONMENT, requireEnv } from './environment.ts';
 
 export interface AwsDeps {
@@ -23,7 +24,7 @@ export interface AwsDeps {
   mappings: MappingIndex;
   checkpoints: CheckpointStore;
   jobs: JobStore;
-  executions: ExecutionStarter | undefined;
+  executions: Executions | undefined;
   publisher: OutcomePublisher;
   /** The Salesforce client for the current secret value (rebuilt when the secret changes). */
   salesforce(): Promise<SalesforceClient>;
@@ -57,7 +58,7 @@ export function awsDeps(env: NodeJS.ProcessEnv, logger: SinkLogger): AwsDeps {
     mappings: indexMappings(config),
     checkpoints: dynamoCheckpointStore(dynamo, table),
     jobs: dynamoJobStore(dynamo, table),
-    executions: stateMachineArn ? sfnExecutionStarter(new SFNClient({}), stateMachineArn) : undefined,
+    executions: stateMachineArn ? sfnExecutions(new SFNClient({}), stateMachineArn) : undefined,
     publisher,
     async salesforce() {
       const raw = await getSecret<string>(secretId, { maxAge: SECRET_MAX_AGE_SECONDS });

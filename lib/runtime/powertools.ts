@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
-import type { SinkLogger } from '../sink/logger.ts';
+import type { SinkLogger } from '../logger.ts';
 
 /**
  * The sink's logger interface over Powertools' Logger (structured JSON lines with the Lambda context).

@@ -16,7 +16,7 @@ import {
   DEFAULT_DESCRIBE_TTL_MS,
   type DescribeCache,
 } from './describe.ts';
-import { resolveExternalIds } from './external-ids.ts';
+import { addressByExternalId, resolveExternalIds } from './external-ids.ts';
 import { createFetchSend, createJsforceSend, type Send, type SendStreamed } from './http.ts';
 import { createRedactor, type SalesforceLogger, safeLogger } from './redact.ts';
 import { DEFAULT_BACKOFF } from './retry.ts';
@@ -191,6 +191,7 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
     async resolveIds(sobject, externalIdField, values, context) {
       return (await resolve(sobject, externalIdField, values, context)).ids;
     },
+    address: (target, values, context) => addressByExternalId(resolve, target, values, context),
     bulk: createBulkJobs({ api, logger }),
     apiUsage: api.apiUsage,
     callCount: api.callCount,

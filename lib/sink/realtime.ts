@@ -3,12 +3,12 @@
 // older invocation), and each unit's results stored before its outcomes are published.
 import type { Entry } from '../checkpoint/ledger.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
+import { outcomeFrom, storedOf, targetOf, unknownDelete, unknownInsert } from '../outcomes/outcome-of.ts';
 import type { WriteUnit } from '../plan/plan.ts';
 import { runStage, StageAbortedError } from '../salesforce/index.ts';
 import type { RecordResult } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import { type Invocation, RESERVE_MS } from './invocation.ts';
-import { outcomeFrom, storedOf, targetOf, unknownDelete, unknownInsert } from './outcome-of.ts';
 import { existing, lookupOf } from './settle.ts';
 
 /** What a repeated delete answers when the first one took effect. */

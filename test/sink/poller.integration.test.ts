@@ -25,7 +25,9 @@ async function submitted(count: number): Promise<{ sink: Embedded; input: BulkEx
   const started: BulkExecutionInput[] = [];
   sink.executions.start = async (_name, input) => {
     started.push(input);
+    return 'running';
   };
+  sink.executions.status = async () => 'RUNNING';
   await sink.invoke(mskEvent(orderEvents({ count, partitions: 1 })));
   expect(started).toHaveLength(1);
   return { sink, input: started[0]! };
@@ -36,7 +38,7 @@ async function pollUntilDone(s: Embedded, input: BulkExecutionInput, publisher =
   for (let i = 0; i < 200 && !next.done; i++) {
     next = await pollBulkJob(next, {
       config,
-      salesforce: s.salesforce,
+      salesforce: async () => s.salesforce,
       jobs: s.jobs,
       publisher,
       deadline: Date.now() + 60_000,
@@ -141,14 +143,14 @@ describe('closing a resubmission chain', () => {
       waitMs: 1,
     });
     const jobs = sink.jobs;
-    const advance = jobs.advance.bind(jobs);
+    const write = jobs.write.bind(jobs);
     let failed = false;
-    jobs.advance = async (unitKey, expect, next, fields) => {
-      if (expect === 'continued' && next === 'done' && !failed) {
+    jobs.write = async (unitKey, guard, changes, expire) => {
+      if (guard.state === 'continued' && changes.state === 'done' && !failed) {
         failed = true;
         throw new Error('DynamoDB throttled');
       }
-      return advance(unitKey, expect, next, fields);
+      return write(unitKey, guard, changes, expire);
     };
     await sink.deliver(mskEvent(orderEvents({ count: 20, partitions: 1 })));
     await sink.settle();
