@@ -35,7 +35,7 @@ export const SOAK_TOPICS = {
 } as const;
 
 export const soakConfig: SinkConfigInput = {
-  bulk: { pollInterval: '1s', maxPollInterval: '1s' },
+  bulk: { pollInterval: '1s', maxPollInterval: '5s' },
   mappings: [
     { topic: SOAK_TOPICS.leads, sobject: 'Lead', externalIdField: 'CustomId__c', unknownFields: 'ignore' },
     // Plain inserts: the non-idempotent case (a lost answer is settled by looking up Event_Key__c).

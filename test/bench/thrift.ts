@@ -186,7 +186,7 @@ export async function benchThrift(options: ThriftOptions = {}): Promise<SectionR
     ] as const) {
       progress(`thrift: ${run.name}, ${n} records, bulk.batchSize ${batchSize}`);
       measured[label] = await withSink(
-        { bulk: { batchSize, pollInterval: '1s', maxPollInterval: '1s' }, mappings: [run.mapping] },
+        { bulk: { batchSize, pollInterval: '1s', maxPollInterval: '5s' }, mappings: [run.mapping] },
         {},
         async (sink) => {
           const d = await deliverCounted(sink, run.records());
