@@ -20,16 +20,16 @@ export class UnitTransitionError extends Error {
 }
 
 /**
- * The unit's job was aborted before the sink closed it (by someone else, or by an orphan sweep that took
- * it for a lost one): nothing of it was processed, so its records are submitted again in a new job.
+ * The unit's job was aborted (by someone else, or by an orphan sweep that took it for a lost one) or is
+ * gone before the sink closed it: nothing of it was processed, so its records go into a new job.
  */
-export class JobAbortedBeforeCloseError extends Error {
-  override name = 'JobAbortedBeforeCloseError';
-  readonly code = 'BULK_JOB_ABORTED';
+export class JobLostBeforeCloseError extends Error {
+  override name = 'JobLostBeforeCloseError';
+  readonly code = 'BULK_JOB_LOST';
   readonly retryable = true;
-  constructor(jobId: string) {
+  constructor(jobId: string, how: 'aborted' | 'gone') {
     super(
-      `bulk job ${jobId} was aborted before its upload was closed: nothing of it was processed; its records go into a new job`,
+      `bulk job ${jobId} was ${how === 'aborted' ? 'aborted' : 'deleted'} before its upload was closed: nothing of it was processed; its records go into a new job`,
     );
   }
 }

@@ -14,7 +14,7 @@ import {
   UnexpectedResponseError,
 } from '../salesforce/errors.ts';
 import type { BulkJobInfo, BulkJobs, CallContext } from '../salesforce/types.ts';
-import { JobAbortedBeforeCloseError } from './errors.ts';
+import { JobLostBeforeCloseError } from './errors.ts';
 import type { BulkUnit, JobStore } from './store.ts';
 import type { UnitLifecycle } from './unit.ts';
 
@@ -72,22 +72,39 @@ export async function setUpJob(unit: BulkUnit, csv: string, deps: SetupDeps): Pr
     current = await deps.units.markCreated(current, job.id);
   }
   const jobId = current.jobId!;
-  try {
-    if (current.state === 'created') {
+  if (current.state === 'created') {
+    try {
       await deps.bulk.upload(jobId, csv, deps.context);
-      await deps.after?.('upload');
-      current = await deps.units.markUploaded(current);
+    } catch (error) {
+      throw await lostBeforeClose(jobId, error, deps);
     }
-    if (current.state === 'uploaded') {
+    await deps.after?.('upload');
+    current = await deps.units.markUploaded(current);
+  }
+  if (current.state === 'uploaded') {
+    try {
       await deps.bulk.close(jobId, deps.context);
-      await deps.after?.('close');
-      current = await deps.units.markClosed(current);
+    } catch (error) {
+      // Gone after its data was uploaded: it may have been closed and processed, so it is followed as
+      // closed (its rows' fate is then unknown) rather than submitted again.
+      if (!isJobGone(error)) throw await lostBeforeClose(jobId, error, deps);
     }
-  } catch (error) {
-    if (await abortedUnderUs(jobId, deps)) throw new JobAbortedBeforeCloseError(jobId);
-    throw error;
+    await deps.after?.('close');
+    current = await deps.units.markClosed(current);
   }
   return current;
+}
+
+/** What a failed upload or close means: the job lost before it was closed (retried in a new one), or the error. */
+async function lostBeforeClose(jobId: string, error: unknown, deps: Pick<SetupDeps, 'bulk' | 'context'>) {
+  if (isJobGone(error)) return new JobLostBeforeCloseError(jobId, 'gone');
+  try {
+    if ((await deps.bulk.check(jobId, deps.context)).state === 'Aborted')
+      return new JobLostBeforeCloseError(jobId, 'aborted');
+  } catch {
+    // The check says nothing more than the failure itself.
+  }
+  return error;
 }
 
 /**
@@ -153,14 +170,5 @@ async function abortLeftBehind(
       jobId: id,
     });
     await abortJob(id, deps);
-  }
-}
-
-/** Whether the job turned out Aborted though the sink never closed it. */
-async function abortedUnderUs(jobId: string, deps: Pick<SetupDeps, 'bulk' | 'context'>): Promise<boolean> {
-  try {
-    return (await deps.bulk.check(jobId, deps.context)).state === 'Aborted';
-  } catch {
-    return false;
   }
 }

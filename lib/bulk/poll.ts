@@ -14,7 +14,7 @@ import { isJobGone, parseSalesforceDate } from '../salesforce/bulk.ts';
 import { isOrgWide, SalesforceClientError } from '../salesforce/errors.ts';
 import type { BulkJobInfo, SalesforceClient } from '../salesforce/types.ts';
 import { unitKeyOf } from './correlation.ts';
-import { JobAbortedBeforeCloseError, UnitStateConflictError } from './errors.ts';
+import { JobLostBeforeCloseError, UnitStateConflictError } from './errors.ts';
 import { abandonUnit, setUpJob } from './job-setup.ts';
 import { collectResults } from './results.ts';
 import { type BulkExecutionInput, JOB_LIFETIME_SECONDS, POLLS_PER_EXECUTION } from './state-machine.ts';
@@ -283,7 +283,7 @@ async function continueUnit(
   try {
     next = await setUpJob(next, csv, setup);
   } catch (error) {
-    const aborted = error instanceof JobAbortedBeforeCloseError;
+    const aborted = error instanceof JobLostBeforeCloseError;
     if (!aborted && !isFinalRefusal(error)) throw error;
     const stored = await units.get(next.unitKey);
     if (stored) await abandonUnit(stored, setup);

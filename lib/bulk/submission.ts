@@ -21,7 +21,7 @@ import { isOrgWide, SalesforceClientError } from '../salesforce/errors.ts';
 import type { SalesforceClient } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import { correlationRows, matchColumnsFor, unitKeyOf } from './correlation.ts';
-import { JobAbortedBeforeCloseError, UnitStateConflictError } from './errors.ts';
+import { JobLostBeforeCloseError, UnitStateConflictError } from './errors.ts';
 import type { Executions } from './executions.ts';
 import { type FollowDeps, keepFollowed, startFollowing, tailOf } from './follow.ts';
 import { abandonUnit, type BulkStep, setUpJob } from './job-setup.ts';
@@ -326,7 +326,7 @@ export function bulkSubmission(invocation: BulkInvocation) {
       if (passesThrough(error)) throw error;
       const stored = await units.get(unit.unitKey);
       const failure: OutcomeError =
-        error instanceof JobAbortedBeforeCloseError
+        error instanceof JobLostBeforeCloseError
           ? { code: error.code, message: error.message, fields: [] }
           : errorOf(error, 'BULK_SUBMISSION_FAILED');
       log.warn('bulk submission failed', { unitKey: unit.unitKey, state: stored?.state, code: failure.code });

@@ -47,6 +47,8 @@ export interface EmbeddedOptions {
   pollsPerExecution?: number;
   /** How often the sink checks the group's followed bulk units for a running execution (default 0: always). */
   bulkSweepIntervalMs?: number;
+  /** How long a delivery waits for its partitions' earlier bulk jobs (default 2 s, checked every Wait). */
+  bulkBarrier?: { maxWaitMs: number; intervalMs: number };
 }
 
 /** Hooks around the bulk poller Lambda: a throw from either stands for the Lambda failing there. */
@@ -178,7 +180,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     publisher,
     deadline: farFuture(),
     logger,
-    bulkBarrier: { maxWaitMs: 2_000, intervalMs: Math.max(5, options.waitMs ?? 20) },
+    bulkBarrier: options.bulkBarrier ?? { maxWaitMs: 2_000, intervalMs: Math.max(5, options.waitMs ?? 20) },
     bulkSweepIntervalMs: options.bulkSweepIntervalMs ?? 0,
     ...(after ? { after } : {}),
   });
