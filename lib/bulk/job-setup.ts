@@ -14,7 +14,7 @@ import {
   UnexpectedResponseError,
 } from '../salesforce/errors.ts';
 import type { BulkJobInfo, BulkJobs, CallContext } from '../salesforce/types.ts';
-import { JobLostBeforeCloseError } from './errors.ts';
+import { JobLostBeforeCloseError, UnitStateConflictError } from './errors.ts';
 import type { BulkUnit, JobStore } from './store.ts';
 import type { UnitLifecycle } from './unit.ts';
 
@@ -69,7 +69,24 @@ export async function setUpJob(unit: BulkUnit, csv: string, deps: SetupDeps): Pr
     }
     await deps.after?.('job-create');
     if (earlier) await abortLeftBehind(current, job, new Date(earlier), deps);
-    current = await deps.units.markCreated(current, job.id);
+    try {
+      current = await deps.units.markCreated(current, job.id);
+    } catch (error) {
+      // Another writer set the unit up meanwhile (an execution still running after it was stopped, an
+      // overlapping delivery): this job is nobody's, so it goes.
+      if (error instanceof UnitStateConflictError)
+        await abortJob(job.id, deps).catch((abort: unknown) => {
+          deps.log.error(
+            'a bulk job could not be aborted after another writer set its unit up; abort it by hand',
+            {
+              unitKey: current.unitKey,
+              jobId: job.id,
+              error: (abort as Error).message,
+            },
+          );
+        });
+      throw error;
+    }
   }
   const jobId = current.jobId!;
   if (current.state === 'created') {
@@ -85,9 +102,10 @@ export async function setUpJob(unit: BulkUnit, csv: string, deps: SetupDeps): Pr
     try {
       await deps.bulk.close(jobId, deps.context);
     } catch (error) {
-      // Gone after its data was uploaded: it may have been closed and processed, so it is followed as
-      // closed (its rows' fate is then unknown) rather than submitted again.
-      if (!isJobGone(error)) throw await lostBeforeClose(jobId, error, deps);
+      // Gone or aborted once its data was uploaded: an earlier close may have got through and the job
+      // processed rows, so it is followed as closed (its results, or their absence, tell) rather than
+      // submitted again.
+      if (!isJobGone(error) && !(await isAborted(jobId, deps))) throw error;
     }
     await deps.after?.('close');
     current = await deps.units.markClosed(current);
@@ -95,26 +113,45 @@ export async function setUpJob(unit: BulkUnit, csv: string, deps: SetupDeps): Pr
   return current;
 }
 
-/** What a failed upload or close means: the job lost before it was closed (retried in a new one), or the error. */
+/** What a failed upload means: the job lost before it was closed (retried in a new one), or the error. */
 async function lostBeforeClose(jobId: string, error: unknown, deps: Pick<SetupDeps, 'bulk' | 'context'>) {
   if (isJobGone(error)) return new JobLostBeforeCloseError(jobId, 'gone');
+  if (await isAborted(jobId, deps)) return new JobLostBeforeCloseError(jobId, 'aborted');
+  return error;
+}
+
+async function isAborted(jobId: string, deps: Pick<SetupDeps, 'bulk' | 'context'>): Promise<boolean> {
   try {
-    if ((await deps.bulk.check(jobId, deps.context)).state === 'Aborted')
-      return new JobLostBeforeCloseError(jobId, 'aborted');
+    return (await deps.bulk.check(jobId, deps.context)).state === 'Aborted';
   } catch {
     // The check says nothing more than the failure itself.
+    return false;
   }
-  return error;
 }
 
 /**
  * Forgets a unit whose job never processed anything: aborts its job (and, after an unanswered create,
- * the jobs that create may have left behind), then removes it. A failed abort keeps the unit (it throws).
+ * the jobs that create may have left behind), then removes it; undefined then. An `uploaded` unit whose
+ * job turns out to be past Open (an earlier close got through) is not forgotten but marked closed and
+ * returned, to be followed. A failed abort keeps the unit (it throws).
  *
  * @example
- * await abandonUnit(stored, deps); // then its records are planned afresh
+ * const closed = await abandonUnit(stored, deps); // undefined: its records are planned afresh
  */
-export async function abandonUnit(unit: BulkUnit, deps: Omit<SetupDeps, 'after'>): Promise<void> {
+export async function abandonUnit(
+  unit: BulkUnit,
+  deps: Omit<SetupDeps, 'after'>,
+): Promise<BulkUnit | undefined> {
+  if (unit.state === 'uploaded') {
+    const state = await deps.bulk.check(unit.jobId!, deps.context).then(
+      (info) => info.state,
+      (error: unknown) => {
+        if (isJobGone(error)) return 'gone';
+        throw error;
+      },
+    );
+    if (state !== 'Open') return deps.units.markClosed(unit);
+  }
   if (unit.creatingSince) {
     // The integration user is known from a job of its own: a probe, aborted right away. A create refused
     // outright now was refused then too.
@@ -129,6 +166,7 @@ export async function abandonUnit(unit: BulkUnit, deps: Omit<SetupDeps, 'after'>
   }
   if (unit.jobId) await abortJob(unit.jobId, deps);
   await deps.units.abandon(unit);
+  return undefined;
 }
 
 async function abortJob(jobId: string, deps: Pick<SetupDeps, 'bulk' | 'context'>): Promise<void> {

@@ -286,14 +286,17 @@ async function continueUnit(
     const aborted = error instanceof JobLostBeforeCloseError;
     if (!aborted && !isFinalRefusal(error)) throw error;
     const stored = await units.get(next.unitKey);
-    if (stored) await abandonUnit(stored, setup);
+    const closed = stored ? await abandonUnit(stored, setup) : undefined;
+    if (closed) next = closed;
     // A job aborted under us: the next round sets the follow-up up afresh.
-    if (aborted) throw error;
-    round.log.warn('bulk follow-up job could not be set up: its rows keep their results', {
-      unitKey: next.unitKey,
-      code: (error as SalesforceClientError).code,
-    });
-    return undefined;
+    else if (aborted) throw error;
+    else {
+      round.log.warn('bulk follow-up job could not be set up: its rows keep their results', {
+        unitKey: next.unitKey,
+        code: (error as SalesforceClientError).code,
+      });
+      return undefined;
+    }
   }
   await deps.after?.('follow-up');
   if (next.state === 'closed') return units.markStarted(next, round.name);

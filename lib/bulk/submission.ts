@@ -291,30 +291,30 @@ export function bulkSubmission(invocation: BulkInvocation) {
         await driveSafely(stored, records, text);
         continue;
       }
-      if (stored && !(await abandoned(stored))) {
-        handBackAll(records);
-        continue;
-      }
-      for (const r of records) ledger.forgetSubmission(r);
-      handBackAll(records);
+      const left = stored ? await abandon(stored) : 'abandoned';
+      if (left === 'abandoned') for (const r of records) ledger.forgetSubmission(r);
+      if (left !== 'abandoned' && left !== 'kept') await driveSafely(left, records, '');
+      else handBackAll(records);
     }
   }
 
-  /** Abandons a unit that never processed anything; false (it is kept) when that failed. */
-  async function abandoned(unit: BulkUnit): Promise<boolean> {
+  /**
+   * Abandons a unit that never processed anything: `abandoned`, `kept` (that failed: it stays for the
+   * next delivery), or the unit marked closed when its job turned out to be past Open.
+   */
+  async function abandon(unit: BulkUnit): Promise<'abandoned' | 'kept' | BulkUnit> {
     try {
-      await abandonUnit(unit, setup());
-      return true;
+      return (await abandonUnit(unit, setup())) ?? 'abandoned';
     } catch (error) {
       if (passesThrough(error)) throw error;
       log.warn(
-        'bulk unit could not be abandoned (its job could not be aborted); kept for the next delivery',
+        'bulk unit could not be abandoned (its job could not be checked or aborted); kept for the next delivery',
         {
           unitKey: unit.unitKey,
           error: (error as Error).message,
         },
       );
-      return false;
+      return 'kept';
     }
   }
 
@@ -330,7 +330,8 @@ export function bulkSubmission(invocation: BulkInvocation) {
           ? { code: error.code, message: error.message, fields: [] }
           : errorOf(error, 'BULK_SUBMISSION_FAILED');
       log.warn('bulk submission failed', { unitKey: unit.unitKey, state: stored?.state, code: failure.code });
-      if (!stored || !beforeClose(stored) || !(await abandoned(stored))) {
+      const left = stored && beforeClose(stored) ? await abandon(stored) : 'kept';
+      if (left !== 'abandoned') {
         // The job may be processing (only following it failed), or could not be stopped: the
         // redelivery resumes from the stored state.
         handBackAll(records);

@@ -8,7 +8,7 @@
 // | intent    | is recorded with its rows; its job may be being created            | no              | the sink    |
 // |           | (`creatingSince`: a create may have reached Salesforce unanswered)  |                 |             |
 // | created   | has an Open job (`jobId`), no data yet                              | no              | the sink    |
-// | uploaded  | has its CSV in the Open job                                         | no              | the sink    |
+// | uploaded  | has its CSV in its job; a close may have gone out unrecorded        | if closed       | the sink    |
 // | closed    | has its upload closed: Salesforce processes the job                 | yes             | the sink    |
 // | started   | is followed by an execution (`execution`)                           | yes             | execution   |
 // | collected | has its job ended (`ended`) and every row's result stored           | no              | execution   |
@@ -33,7 +33,7 @@
 // | `markPublished`      | collected                    | collected    | published (only ever raised)      |
 // | `markContinued`      | collected                    | continued    | next                              |
 // | `markDone`           | collected, continued, done   | done         | (expires)                         |
-// | `abandon`            | intent, created, uploaded    | (removed)    | the job never processes anything  |
+// | `abandon`            | intent, created, uploaded    | (removed)    | its job is Open or gone unclosed  |
 //
 // The invariant the sink keeps with these: a partition's next job is never set up while a unit holding
 // its records is not done (`barrierHolds`), and a unit is done only after its job ended — Salesforce said
@@ -70,7 +70,10 @@ export function needsExecution(unit: BulkUnit): boolean {
   return unit.state === 'started' || unit.state === 'collected';
 }
 
-/** Whether the sink still has to set the unit's job up (nothing of it was closed). */
+/**
+ * Whether the sink still has to set the unit's job up (for `uploaded`: nothing was closed that it
+ * recorded — abandoning such a unit checks the job first).
+ */
 export function beforeClose(unit: BulkUnit): boolean {
   return unit.state === 'intent' || unit.state === 'created' || unit.state === 'uploaded';
 }

@@ -170,7 +170,7 @@ describe('3. no execution outlives its history', () => {
   it('a job that outlasts one execution’s rounds is followed by successor executions, each within its budget', async () => {
     const s = await start(
       { mappings: [orderInserts] },
-      { bulkProcessingDelayMs: 150 },
+      { bulkProcessingDelayMs: 300 },
       { pollsPerExecution: 5 },
     );
     await s.invoke(mskEvent(orders(3)));
@@ -179,7 +179,7 @@ describe('3. no execution outlives its history', () => {
     const checks = s
       .emulator!.calls()
       .filter((c) => c.method === 'GET' && /\/jobs\/ingest\/[^/]+$/.test(c.path));
-    expect(checks.length).toBeGreaterThan(10);
+    expect(checks.length).toBeGreaterThan(5);
     expect(s.executions.names.length).toBeGreaterThanOrEqual(Math.ceil(checks.length / 5));
     expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
   }, 60_000);

@@ -491,6 +491,8 @@ function check(real: Real): void {
 export interface BulkModelOptions {
   runs: number;
   seed?: number;
+  /** fast-check's replay path of a counterexample (with its seed). */
+  path?: string;
   onProgress?: (done: number) => void;
 }
 
