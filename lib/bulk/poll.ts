@@ -87,7 +87,8 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
   if (unit.state === 'continued') {
     // An earlier round handed the rest to a follow-up unit (followed by this execution).
     const next = await round.units.get(unit.next!);
-    return { ...switchTo(round, next ?? unit), failures: 0 };
+    if (!next) return { ...round.base, done: true };
+    return { ...switchTo(round, next), failures: 0 };
   }
   if (executionOf(unit) !== round.name) {
     round.log.info('bulk unit followed by another execution: this one ends', {

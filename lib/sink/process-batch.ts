@@ -11,7 +11,8 @@
 //               before they are published, so a redelivery says the same.
 // 4. settle:    an insert that was sent but whose answer was lost is looked up by a unique field it
 //               carries (found → succeeded, not found → sent again; no such field → OUTCOME_UNKNOWN).
-// 5. bulk:      resume the bulk units an earlier invocation started.
+// 5. bulk:      resume the bulk units an earlier invocation started (now and then also: start a
+//               successor for a unit of the group whose execution has ended).
 // 6. write:     plan the rest and run it stage by stage (realtime.ts; bulk units: lib/bulk/submission.ts).
 // 7. finish:    anything neither finished nor handed back is handed back; move the watermarks, save,
 //               answer which partitions to deliver again.
