@@ -34,7 +34,7 @@ import {
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The table operations of lib/checkpoint/dynamodb-store.ts and lib/bulk/job-store.ts. */
+/** The table operations of lib/checkpoint/dynamodb-store.ts and lib/bulk/dynamodb-store.ts. */
 export const TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -161,7 +161,7 @@ export class SalesforceSink extends Construct {
         ...(deadLetterQueue ? { deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 } } : {}),
       });
 
-    // DynamoDB: checkpoints, bulk units and job slots (lib/checkpoint, lib/bulk/job-store.ts).
+    // DynamoDB: checkpoints, bulk units and job slots (lib/checkpoint, lib/bulk/dynamodb-store.ts).
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
