@@ -7,7 +7,7 @@
 // rule (cdk-validator-cfnguard) the design does not follow, with its reason.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,7 +41,7 @@ import {
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The table operations of lib/checkpoint/dynamodb-store.ts and lib/bulk/job-store.ts. */
+/** The table operations of lib/checkpoint/dynamodb-store.ts and lib/bulk/dynamodb-store.ts. */
 export const TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -155,7 +155,7 @@ export class SalesforceSink extends Construct {
             { redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL } }),
       });
 
-    // DynamoDB: checkpoints, bulk units and job slots (lib/checkpoint, lib/bulk/job-store.ts).
+    // DynamoDB: checkpoints, bulk units and job slots (lib/checkpoint, lib/bulk/dynamodb-store.ts).
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -300,6 +300,27 @@ export class SalesforceSink extends Construct {
       'Step Functions adds these for logging and tracing: the CloudWatch Logs vended-log delivery actions (logs:*LogDelivery*, PutResourcePolicy, Describe*) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions.',
     );
     this.stateMachine.grantStartExecution(sinkRole);
+    // The sink checks that a bulk unit's execution still runs (else it starts a successor).
+    this.stateMachine.grantExecution(sinkRole, 'states:DescribeExecution');
+    const stack = Stack.of(this);
+    const machineId = stack.getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    acknowledge(
+      sinkRole,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
+      "DescribeExecution names an execution ARN; executions are named per bulk job, so the grant covers this state machine's executions and no other's.",
+    );
+    // An execution hands its unit to a successor of the same state machine (continue-as-new). A policy
+    // of its own: the state machine's default policy cannot name the state machine (a cycle).
+    new iam.Policy(this, 'BulkJobsHandOver', {
+      roles: [this.stateMachine.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      ],
+    });
 
     this.sinkFunction = this.functionOf('SinkFunction', {
       entry: 'functions/sink/index.ts',

@@ -22,7 +22,8 @@ const deps = awsDeps(process.env, log);
 async function poll(input: BulkExecutionInput, context: Context) {
   const next = await pollBulkJob(input, {
     ...deps,
-    salesforce: await deps.salesforce(),
+    // Loaded only when the round talks to Salesforce: recording a failure must work with a broken secret.
+    salesforce: deps.salesforce,
     deadline: Date.now() + context.getRemainingTimeInMillis() - 5_000,
     logger: log,
   });

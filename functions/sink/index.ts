@@ -7,7 +7,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { ExecutionStarter } from '../../lib/bulk/executions.ts';
+import type { Executions } from '../../lib/bulk/executions.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
 import { awsDeps } from '../../lib/runtime/aws.ts';
 import { ENVIRONMENT } from '../../lib/runtime/environment.ts';
@@ -25,8 +25,9 @@ const hasBulkMappings = deps.config.mappings.some((m) => m.mode === 'bulk');
 if (hasBulkMappings && !deps.executions) {
   throw new Error(`${ENVIRONMENT.stateMachineArn} is not set: bulk mappings need the bulk job state machine`);
 }
-const noBulk: ExecutionStarter = {
+const noBulk: Executions = {
   start: () => Promise.reject(new Error('no bulk job state machine is configured')),
+  status: () => Promise.reject(new Error('no bulk job state machine is configured')),
 };
 
 async function sink(event: LambdaKafkaEvent, context: Context) {

@@ -1,356 +1,430 @@
-// One step of following a bulk job: check it; when it has ended, correlate every result row with its
-// Kafka record (result files are in no particular order) and publish one outcome per record.
-import type { Mode, SinkConfig } from '../config/index.ts';
-import { type CsvRow, encodeCsvRows } from '../csv/index.ts';
-import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
+// One round of following a bulk unit, as the state machine's poller task runs it: check the job; once it
+// has ended (or Salesforce no longer has it), store every row's result, set up a follow-up job for the
+// rows worth another try, publish one outcome per record from the stored results, and close the chain.
+// A round of an execution that no longer follows the unit does nothing; a round after a failure records
+// it on the unit (never touching Salesforce, so a broken secret cannot stop that); after its budget of
+// rounds an execution hands the unit to a successor.
+import type { SinkConfig } from '../config/index.ts';
+import { encodeCsvRows } from '../csv/index.ts';
+import { type SinkLogger, silentLogger } from '../logger.ts';
+import type { Outcome } from '../outcomes/outcome.ts';
+import { outcomeFrom, storedResult, unknownBulkRow } from '../outcomes/outcome-of.ts';
 import type { OutcomePublisher } from '../outcomes/publisher.ts';
-import type { BulkJobInfo, BulkResultKind, SalesforceClient } from '../salesforce/types.ts';
-import { type SinkLogger, silentLogger } from '../sink/logger.ts';
-import {
-  type BulkUnitItem,
-  type CorrelationRow,
-  type JobStore,
-  rowMatchKey,
-  UnitStateConflictError,
-  unitKeyOf,
-} from './job-store.ts';
-import { type BulkExecutionInput, JOB_LIFETIME_SECONDS } from './state-machine.ts';
-import { submitUnit } from './submit.ts';
+import { isJobGone, parseSalesforceDate } from '../salesforce/bulk.ts';
+import { isOrgWide, SalesforceClientError } from '../salesforce/errors.ts';
+import type { BulkJobInfo, SalesforceClient } from '../salesforce/types.ts';
+import { unitKeyOf } from './correlation.ts';
+import { JobLostBeforeCloseError, UnitStateConflictError } from './errors.ts';
+import { abandonUnit, setUpJob } from './job-setup.ts';
+import { collectResults } from './results.ts';
+import { type BulkExecutionInput, JOB_LIFETIME_SECONDS, POLLS_PER_EXECUTION } from './state-machine.ts';
+import type { BulkUnit, CorrelationRow, JobEnd, JobStore, RowResult } from './store.ts';
+import { executionOf, needsExecution, successorName, type UnitLifecycle, unitLifecycle } from './unit.ts';
+
+/** Steps of a round after which a test can make the poller fail. */
+export type PollStep = 'check' | 'collect' | 'follow-up' | 'publish';
 
 export interface PollDeps {
   config: Pick<SinkConfig, 'bulk' | 'maxRetries'>;
-  salesforce: SalesforceClient;
+  /** Only asked for when Salesforce is needed (recording a failure never is). */
+  salesforce: () => Promise<SalesforceClient>;
   jobs: JobStore;
   publisher: OutcomePublisher;
   deadline: number;
   now?: () => Date;
   logger?: SinkLogger;
+  /** Rounds an execution makes before handing over (default POLLS_PER_EXECUTION). */
+  pollsPerExecution?: number;
+  /** Called after each step; throwing from it stands for the poller failing there. */
+  after?: (step: PollStep) => void | Promise<void>;
 }
 
 const FINAL = new Set(['JobComplete', 'Failed', 'Aborted']);
 /** Outcomes published per step of progress saved: a crash re-publishes at most this many. */
 const PUBLISH_CHUNK = 500;
+/** Failures in a row after which an execution stops (the sink starts a successor). */
+const MAX_FAILURES = 12;
+const MAX_FAILURE_WAIT_SECONDS = 300;
 
-/**
- * Parses Bulk API's `sf__Error` cell, `CODE:message:Field1,Field2 --`, into an outcome error.
- *
- * @example
- * parseBulkError('REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --');
- * // { code: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [LastName]', fields: ['LastName'] }
- */
-export function parseBulkError(cell: string): OutcomeError {
-  const text = cell.replace(/\s*--\s*$/, '');
-  const first = text.indexOf(':');
-  if (first === -1 || !/^[A-Z_]+$/.test(text.slice(0, first)))
-    return { code: 'BULK_ERROR', message: text, fields: [] };
-  const code = text.slice(0, first);
-  const rest = text.slice(first + 1);
-  const last = rest.lastIndexOf(':');
-  const tail = last === -1 ? '' : rest.slice(last + 1).trim();
-  if (last !== -1 && /^([A-Za-z][A-Za-z0-9_.]*)?(,\s*[A-Za-z][A-Za-z0-9_.]*)*$/.test(tail)) {
-    return {
-      code,
-      message: rest.slice(0, last).trim(),
-      fields: tail ? tail.split(',').map((f) => f.trim()) : [],
-    };
-  }
-  return { code, message: rest.trim(), fields: [] };
+interface Round {
+  deps: PollDeps;
+  units: UnitLifecycle;
+  log: SinkLogger;
+  now: () => Date;
+  /** This execution's name. */
+  name: string;
+  /** The input as the next state gets it, without what this round does not pass on. */
+  base: BulkExecutionInput;
 }
 
 /**
- * Checks the job once; returns the next execution input (`done: true` when every outcome is out).
- * Rows that failed for a passing reason (a locked row, or rows a Failed job never processed) are
- * submitted again as a follow-up job polled by the same execution, up to `maxRetries` times. Running
- * this again for a finished unit publishes nothing.
+ * Runs one round for the state machine; returns the next state's input (`done`, `stopped` or
+ * `handOver` end the execution). Running it again after a crash, or from another execution, publishes
+ * nothing twice but identical outcomes.
  *
  * @example
  * export const handler = (input) => pollBulkJob(input, deps);
  */
 export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Promise<BulkExecutionInput> {
-  const now = deps.now ?? (() => new Date());
-  const log = deps.logger ?? silentLogger;
-  const unit = await deps.jobs.get(input.unitKey);
-  if (!unit) return { ...input, done: true };
-  if (unit.state === 'done') {
-    // An earlier run may have failed while closing the chain: finishing it again is harmless.
-    await closeChain(unit, deps);
-    return { ...input, done: true };
-  }
-  const context = { deadline: deps.deadline };
-  if (unit.state === 'continued' && unit.next) {
-    // An earlier run handed the rest to a follow-up unit but did not get to return it.
-    const next = await deps.jobs.get(unit.next);
-    const followUp = { ...input, unitKey: unit.next, jobId: next?.jobId ?? input.jobId };
-    // Failing: the follow-up is where the unreported records are.
-    if (input.mode === 'fail') return pollBulkJob(followUp, deps);
-    return { ...followUp, done: false, waitSeconds: firstWait(deps) };
-  }
-
-  if (input.mode === 'fail') {
-    const failure = {
-      code: 'BULK_POLLING_FAILED',
-      message: 'the job could not be followed to its end; its records were not confirmed',
-      fields: [],
-    };
-    // Stop the job (if it still runs) before its partitions may move on to later jobs.
-    if (unit.jobId) await deps.salesforce.bulk.abort(unit.jobId, context).catch(() => undefined);
-    const rows = await deps.jobs.rows(unit);
-    const counts = await publishOutcomes(
-      unit,
-      rows,
-      input.jobId,
-      () => undefined,
-      failure,
-      new Set(),
-      deps,
-      now,
-    );
-    await closeChain(unit, deps);
-    return { ...input, done: true, result: { jobState: 'Unknown', sobject: unit.sobject, ...counts } };
-  }
-
-  let info = await deps.salesforce.bulk.check(input.jobId, context);
-  if (!FINAL.has(info.state)) {
-    const age = (now().getTime() - Date.parse(input.submittedAt)) / 1000;
-    if (age < JOB_LIFETIME_SECONDS) {
-      const max = Math.max(1, Math.round(deps.config.bulk.maxPollInterval / 1000));
-      return { ...input, done: false, waitSeconds: Math.min(max, Math.max(1, input.waitSeconds * 2)) };
-    }
-    info = await deps.salesforce.bulk.abort(input.jobId, context);
-  }
-
-  log.info('bulk job ended', {
-    jobId: input.jobId,
-    state: info.state,
-    processed: info.numberRecordsProcessed,
-    failed: info.numberRecordsFailed,
-    attempt: unit.attempt,
-  });
-  const rows = await deps.jobs.rows(unit);
-  const { results, again } = await collectResults(unit, rows, info, deps);
-  const leftover: OutcomeError = {
-    code: info.state === 'JobComplete' ? 'NO_RESULT' : `JOB_${info.state.toUpperCase()}`,
-    message:
-      info.state === 'JobComplete'
-        ? 'the job completed without a result row for this record'
-        : `the job ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''} before processing this record`,
-    fields: [],
-  };
-  // The job's end time dates every outcome, so a re-run of this step publishes identical ones.
-  const endedAt = parseSalesforceDate(info.systemModstamp);
-  const dated = endedAt ? () => endedAt : now;
-  const resubmit = again.size > 0 && unit.attempt < deps.config.maxRetries;
-  const next = resubmit ? await continueUnit(unit, rows, again, deps, now) : undefined;
-  // Rows that go on in the follow-up unit get their outcome there.
-  const skip = next ? new Set(again.keys()) : new Set<number>();
-  const counts = await publishOutcomes(
-    unit,
-    rows,
-    input.jobId,
-    (i) => results.get(i),
-    leftover,
-    skip,
+  const { error: _error, handOver: _handOver, result: _result, mode: _mode, done: _done, ...base } = input;
+  const round: Round = {
     deps,
-    dated,
-  );
-  const result = { jobState: info.state, sobject: unit.sobject, ...counts };
-  if (next) {
-    await deps.jobs.advance(unit.unitKey, unit.state, 'continued', { next: next.unitKey });
-    log.info('bulk rows resubmitted', {
-      jobId: input.jobId,
-      next: next.jobId,
-      rows: again.size,
-      attempt: unit.attempt + 1,
-    });
-    return {
-      ...input,
-      unitKey: next.unitKey,
-      jobId: next.jobId,
-      done: false,
-      waitSeconds: firstWait(deps),
-      result,
-    };
+    units: unitLifecycle(deps.jobs),
+    log: deps.logger ?? silentLogger,
+    now: deps.now ?? (() => new Date()),
+    name: input.execution ?? input.jobId,
+    base: { ...base, polls: (input.polls ?? 0) + 1 },
+  };
+  if (input.error !== undefined || input.mode === 'fail') return recordFailure(input, round);
+
+  const unit = await round.units.get(input.unitKey);
+  if (!unit) return { ...round.base, done: true };
+  if (unit.state === 'done') {
+    // An earlier round may have failed while closing the chain: finishing it again is harmless.
+    await closeChain(unit, round);
+    return { ...round.base, done: true };
   }
-  await closeChain(unit, deps);
-  return { ...input, done: true, result };
+  if (unit.state === 'continued') {
+    // An earlier round handed the rest to a follow-up unit (followed by this execution).
+    const next = await round.units.get(unit.next!);
+    if (!next) return { ...round.base, done: true };
+    return { ...switchTo(round, next), failures: 0 };
+  }
+  if (executionOf(unit) !== round.name) {
+    round.log.info('bulk unit followed by another execution: this one ends', {
+      unitKey: unit.unitKey,
+      execution: round.name,
+      following: executionOf(unit),
+    });
+    return { ...round.base, done: true };
+  }
+  if (!needsExecution(unit) && unit.state !== 'closed') {
+    round.log.warn('bulk unit not set up yet: nothing to follow', {
+      unitKey: unit.unitKey,
+      state: unit.state,
+    });
+    return { ...round.base, done: true };
+  }
+  if (round.base.polls! > (deps.pollsPerExecution ?? POLLS_PER_EXECUTION)) return handOver(unit, round);
+
+  let current = unit;
+  if (current.state !== 'collected') {
+    const end = await checkJob(current, round);
+    if (!end) {
+      const max = Math.max(1, Math.round(deps.config.bulk.maxPollInterval / 1000));
+      return { ...round.base, failures: 0, waitSeconds: Math.min(max, Math.max(1, input.waitSeconds * 2)) };
+    }
+    current = await collect(current, end, round);
+  }
+  return finish(current, round);
 }
+
+/** Salesforce refused for good (not a passing condition, not the whole org). */
+const isFinalRefusal = (error: unknown): error is SalesforceClientError =>
+  error instanceof SalesforceClientError && !error.retryable && !isOrgWide(error);
 
 const firstWait = (deps: PollDeps) => Math.max(1, Math.round(deps.config.bulk.pollInterval / 1000));
 
-/** Salesforce writes `2024-03-20T21:42:13.000+0000`; Date.parse wants the offset as +00:00. */
-function parseSalesforceDate(text: string | undefined): Date | undefined {
-  if (!text) return undefined;
-  const date = new Date(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(date.getTime()) ? undefined : date;
+function switchTo(round: Round, unit: BulkUnit): BulkExecutionInput {
+  return {
+    ...round.base,
+    unitKey: unit.unitKey,
+    jobId: unit.jobId ?? round.base.jobId,
+    waitSeconds: firstWait(round.deps),
+  };
 }
 
-type RowResult = Pick<Outcome, 'status' | 'errors'> & { salesforceId?: string; created?: boolean };
-
-/** Row errors that say nothing about the record itself: the same row may well succeed again. */
-const RETRYABLE_ROW_CODES = new Set(['UNABLE_TO_LOCK_ROW']);
-
-/**
- * Reads the three result files and assigns each row to the unit's record with the same match key.
- * `again` holds, by record index, the uploaded cells of rows worth submitting again.
- */
-async function collectResults(
-  unit: BulkUnitItem,
-  rows: readonly CorrelationRow[],
-  info: BulkJobInfo,
-  deps: PollDeps,
-): Promise<{ results: Map<number, RowResult>; again: Map<number, CsvRow> }> {
-  const byMatch = new Map<string, number[]>();
-  rows.forEach((row, i) => {
-    const list = byMatch.get(row.match);
-    if (list) list.push(i);
-    else byMatch.set(row.match, [i]);
-  });
-  const results = new Map<number, RowResult>();
-  const again = new Map<number, CsvRow>();
-  const kinds: BulkResultKind[] = ['successful', 'failed', 'unprocessed'];
-  for (const kind of kinds) {
-    for await (const row of deps.salesforce.bulk.results(info.id, kind, { deadline: deps.deadline })) {
-      const match = rowMatchKey(unit.matchColumns.map((c) => row[c] ?? ''));
-      const index = byMatch.get(match)?.shift();
-      if (index === undefined) continue;
-      if (kind === 'successful') {
-        const result: RowResult = { status: 'succeeded', errors: [] };
-        if (row.sf__Id) result.salesforceId = row.sf__Id;
-        if (row.sf__Created !== undefined) result.created = row.sf__Created === 'true';
-        results.set(index, result);
-      } else if (kind === 'failed') {
-        const error = parseBulkError(row.sf__Error ?? '');
-        const result: RowResult = { status: 'failed', errors: [error] };
-        if (row.sf__Id) result.salesforceId = row.sf__Id;
-        results.set(index, result);
-        if (RETRYABLE_ROW_CODES.has(error.code)) again.set(index, uploadedCells(row));
-      } else {
-        results.set(index, {
-          status: 'failed',
-          errors: [
-            {
-              code: 'UNPROCESSED',
-              message: `the job ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''} before processing this record`,
-              fields: [],
-            },
-          ],
-        });
-        // Salesforce failing a job is its own trouble; an aborted job was given up on purpose.
-        if (info.state === 'Failed') again.set(index, uploadedCells(row));
-      }
-    }
+/** The job's end (`gone` when Salesforce no longer has it), or undefined while it runs. */
+async function checkJob(unit: BulkUnit, round: Round): Promise<BulkJobInfo | 'gone' | undefined> {
+  const salesforce = await round.deps.salesforce();
+  const context = { deadline: round.deps.deadline };
+  let info: BulkJobInfo;
+  try {
+    info = await salesforce.bulk.check(unit.jobId!, context);
+    await round.deps.after?.('check');
+    if (FINAL.has(info.state)) return info;
+    const age = (round.now().getTime() - Date.parse(unit.createdAt)) / 1000;
+    if (age < JOB_LIFETIME_SECONDS) return undefined;
+    // Past Salesforce's job lifetime and still running: stop it so its partitions may move on. Only its
+    // answer, an ended job, lets the unit close; a failed abort keeps it open.
+    info = await salesforce.bulk.abort(unit.jobId!, context);
+    return FINAL.has(info.state) ? info : undefined;
+  } catch (error) {
+    if (isJobGone(error)) return 'gone';
+    throw error;
   }
-  return { results, again };
 }
 
-/** A result row without Salesforce's `sf__` columns: the cells as they were uploaded. */
-function uploadedCells(row: CsvRow): CsvRow {
-  const cells: CsvRow = {};
-  for (const column in row) if (!column.startsWith('sf__')) cells[column] = row[column]!;
-  return cells;
+/** Stores every row's result and the job's end on the unit (`collected`). */
+async function collect(unit: BulkUnit, end: BulkJobInfo | 'gone', round: Round): Promise<BulkUnit> {
+  const { deps } = round;
+  const rows = await deps.jobs.rows(unit);
+  let results: RowResult[];
+  let ended: JobEnd;
+  if (end === 'gone') {
+    results = rows.map(() => ({ status: 'failed', errors: [unknownBulkRow(unit.jobId!)] }));
+    ended = { state: 'Gone', at: round.now().toISOString(), followUp: 'none' };
+  } else {
+    const salesforce = await deps.salesforce();
+    const collected = await collectResults(unit, rows, end, salesforce.bulk, { deadline: deps.deadline });
+    results = collected.results;
+    const retry = results.some((r) => r.again) && unit.attempt < deps.config.maxRetries && !collected.gone;
+    ended = {
+      state: collected.gone ? 'Gone' : (end.state as JobEnd['state']),
+      ...(end.errorMessage ? { errorMessage: end.errorMessage } : {}),
+      // The job's end dates every outcome, so a re-run publishes identical ones.
+      at: (parseSalesforceDate(end.systemModstamp) ?? round.now()).toISOString(),
+      followUp: retry ? 'wanted' : 'none',
+    };
+    round.log.info('bulk job ended', {
+      jobId: unit.jobId,
+      state: end.state,
+      processed: end.numberRecordsProcessed,
+      failed: end.numberRecordsFailed,
+      attempt: unit.attempt,
+    });
+  }
+  await deps.after?.('collect');
+  return round.units.markCollected(unit, ended, results);
 }
 
 /**
- * Records and submits the follow-up unit for the rows worth another try: same group and columns,
- * one attempt more, the chain of earlier units remembered (they keep the job slot and the partition
- * order until the chain ends). Safe to call again: the unit's key is derived from its rows and attempt.
+ * A collected unit: the follow-up for the rows worth another try, the outcomes of the others, and then
+ * either the follow-up (this execution follows it) or the end of the chain.
+ */
+async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionInput> {
+  const { deps } = round;
+  let unit = collected;
+  const rows = await deps.jobs.rows(unit);
+  const results = await deps.jobs.results(unit);
+  const again = new Set<number>();
+  results.forEach((r, i) => {
+    if (r.again) again.add(i);
+  });
+  // Rows going on in a follow-up get their outcome there; the others' outcomes go out first.
+  const held = unit.ended!.followUp === 'none' ? new Set<number>() : again;
+  const counts = await publishFrom(unit, rows, results, held, round);
+  let next: BulkUnit | undefined;
+  if (unit.ended!.followUp === 'wanted') {
+    next = await continueUnit(
+      unit,
+      rows,
+      results,
+      [...again].sort((a, b) => a - b),
+      round,
+    );
+    if (!next) unit = await round.units.giveUpResubmission(unit);
+  }
+  if (unit.ended!.followUp === 'given-up') {
+    // The follow-up could not be set up: those rows keep the results they had.
+    const extra = await publishOnly(unit, rows, results, again, round);
+    counts.succeeded += extra.succeeded;
+    counts.failed += extra.failed;
+  }
+  const result = { jobState: unit.ended!.state, sobject: unit.sobject, ...counts };
+  if (next) {
+    await round.units.markContinued(unit, next.unitKey);
+    round.log.info('bulk rows resubmitted', {
+      jobId: unit.jobId,
+      next: next.jobId,
+      rows: again.size,
+      attempt: next.attempt,
+    });
+    return { ...switchTo(round, next), failures: 0, result };
+  }
+  await closeChain(unit, round);
+  return { ...round.base, done: true, result };
+}
+
+/**
+ * Records and sets up the follow-up unit for the rows worth another try — same group and columns, one
+ * attempt more, the chain of earlier units remembered (they keep the job slot and the partitions'
+ * order until the chain ends) — and makes this execution follow it. Safe to run again: its key comes
+ * from its rows and attempt. Undefined when it cannot be set up for good (its job, if any, aborted).
  */
 async function continueUnit(
-  unit: BulkUnitItem,
+  unit: BulkUnit,
   rows: readonly CorrelationRow[],
-  again: Map<number, CsvRow>,
-  deps: PollDeps,
-  now: () => Date,
-): Promise<{ unitKey: string; jobId: string }> {
-  const indices = [...again.keys()].sort((a, b) => a - b);
+  results: readonly RowResult[],
+  indices: readonly number[],
+  round: Round,
+): Promise<BulkUnit | undefined> {
+  const { deps, units } = round;
   const subset = indices.map((i) => rows[i]!);
   const attempt = unit.attempt + 1;
-  const unitKey = unitKeyOf(`${unit.group}#${attempt}`, subset);
-  const next = await deps.jobs.putIntent(
+  let next = await units.recordIntent(
     {
-      unitKey,
+      unitKey: unitKeyOf(`${unit.group}#${attempt}`, subset),
       group: unit.group,
       sobject: unit.sobject,
       operation: unit.operation,
       ...(unit.externalIdField ? { externalIdField: unit.externalIdField } : {}),
       matchColumns: unit.matchColumns,
       records: subset.length,
-      createdAt: now().toISOString(),
+      createdAt: round.now().toISOString(),
       attempt,
       chain: [...unit.chain, unit.unitKey],
     },
     subset,
   );
-  const header = Object.keys(again.get(indices[0]!)!);
+  const header = Object.keys(results[indices[0]!]!.again!);
   const csv = encodeCsvRows(
     header,
-    indices.map((i) => header.map((c) => again.get(i)![c] ?? '')),
+    indices.map((i) => header.map((c) => results[i]!.again![c] ?? '')),
   );
-  const { jobId, state } = await submitUnit(next, csv, {
-    bulk: deps.salesforce.bulk,
+  const salesforce = await deps.salesforce();
+  const setup = {
+    bulk: salesforce.bulk,
+    units,
     jobs: deps.jobs,
     context: { deadline: deps.deadline },
+    now: round.now,
+    log: round.log,
+  };
+  try {
+    next = await setUpJob(next, csv, setup);
+  } catch (error) {
+    const aborted = error instanceof JobLostBeforeCloseError;
+    if (!aborted && !isFinalRefusal(error)) throw error;
+    const stored = await units.get(next.unitKey);
+    const closed = stored ? await abandonUnit(stored, setup) : undefined;
+    if (closed) next = closed;
+    // A job aborted under us: the next round sets the follow-up up afresh.
+    else if (aborted) throw error;
+    else {
+      round.log.warn('bulk follow-up job could not be set up: its rows keep their results', {
+        unitKey: next.unitKey,
+        code: (error as SalesforceClientError).code,
+      });
+      return undefined;
+    }
+  }
+  await deps.after?.('follow-up');
+  if (next.state === 'closed') return units.markStarted(next, round.name);
+  // Set up by an earlier execution that is gone: this one follows it now.
+  if (executionOf(next) !== round.name) return units.follow(next, executionOf(next), round.name, false);
+  return next;
+}
+
+function outcomeOf(unit: BulkUnit, row: CorrelationRow, result: RowResult): Outcome {
+  const target = { sobject: unit.sobject, operation: unit.operation, mode: 'bulk' as const };
+  const stored = storedResult(target, { ...result, attempts: unit.attempt + 1 }, new Date(unit.ended!.at), {
+    bulkJobId: unit.jobId!,
   });
-  if (state === 'closed') await deps.jobs.advance(unitKey, 'closed', 'started');
-  return { unitKey, jobId };
+  return outcomeFrom(row, stored);
 }
 
 /**
- * Publishes the unit's outcomes in record order from where an earlier run stopped; rows in `skip` go
- * on in a follow-up unit and get their outcome there.
+ * Publishes the unit's outcomes in record order from where an earlier run stopped, leaving out `held`
+ * rows; progress is saved after each chunk.
  */
-async function publishOutcomes(
-  unit: BulkUnitItem,
+async function publishFrom(
+  unit: BulkUnit,
   rows: readonly CorrelationRow[],
-  jobId: string,
-  resultOf: (index: number) => RowResult | undefined,
-  leftover: OutcomeError,
-  skip: ReadonlySet<number>,
-  deps: PollDeps,
-  now: () => Date,
+  results: readonly RowResult[],
+  held: ReadonlySet<number>,
+  round: Round,
 ) {
-  const mode: Mode = 'bulk';
-  const outcomeAt = (row: CorrelationRow, index: number): Outcome => {
-    const result = resultOf(index) ?? { status: 'failed' as const, errors: [leftover] };
-    const outcome: Outcome = {
-      status: result.status,
-      topic: row.topic,
-      partition: row.partition,
-      offset: row.offset,
-      key: row.key,
-      sobject: unit.sobject,
-      operation: unit.operation,
-      mode,
-      errors: result.errors,
-      bulkJobId: jobId,
-      attempts: unit.attempt + 1,
-      timestamp: now().toISOString(),
-    };
-    if (result.salesforceId) outcome.salesforceId = result.salesforceId;
-    if (result.created !== undefined) outcome.created = result.created;
-    return outcome;
-  };
   const counts = { succeeded: 0, failed: 0 };
+  let current = unit;
   for (let start = unit.published; start < rows.length; start += PUBLISH_CHUNK) {
     const end = Math.min(rows.length, start + PUBLISH_CHUNK);
     const outcomes: Outcome[] = [];
-    for (let i = start; i < end; i++) if (!skip.has(i)) outcomes.push(outcomeAt(rows[i]!, i));
-    if (outcomes.length > 0) await deps.publisher.publish(outcomes);
-    await deps.jobs.markPublished(unit.unitKey, end);
+    for (let i = start; i < end; i++) if (!held.has(i)) outcomes.push(outcomeOf(unit, rows[i]!, results[i]!));
+    if (outcomes.length > 0) await round.deps.publisher.publish(outcomes);
+    await round.deps.after?.('publish');
+    current = await round.units.markPublished(current, end);
     for (const o of outcomes) counts[o.status === 'succeeded' ? 'succeeded' : 'failed']++;
   }
   return counts;
 }
 
+/** Publishes just these rows' outcomes (again on a re-run: identical). */
+async function publishOnly(
+  unit: BulkUnit,
+  rows: readonly CorrelationRow[],
+  results: readonly RowResult[],
+  indices: ReadonlySet<number>,
+  round: Round,
+) {
+  const outcomes = [...indices].sort((a, b) => a - b).map((i) => outcomeOf(unit, rows[i]!, results[i]!));
+  if (outcomes.length > 0) await round.deps.publisher.publish(outcomes);
+  const succeeded = outcomes.filter((o) => o.status === 'succeeded').length;
+  return { succeeded, failed: outcomes.length - succeeded };
+}
+
 /** Marks the unit and the earlier units of its chain done, and frees the chain's job slot. */
-async function closeChain(unit: BulkUnitItem, deps: PollDeps) {
+async function closeChain(unit: BulkUnit, round: Round) {
+  const { units, deps } = round;
   // The earlier units and the slots first, the unit itself last: until it is done, a re-run of the
   // poller comes back here, so a failure half-way never leaves a partition's barrier shut.
-  for (const earlier of unit.chain) {
-    await deps.jobs.advance(earlier, 'continued', 'done').catch((error: unknown) => {
-      if (!(error instanceof UnitStateConflictError)) throw error;
-    });
+  for (const key of unit.chain) {
+    const earlier = await units.get(key);
+    if (earlier && earlier.state === 'continued') await units.markDone(earlier);
   }
   for (const key of [...unit.chain, unit.unitKey]) await deps.jobs.releaseSlot(unit.group, key);
-  if (unit.state !== 'done') await deps.jobs.advance(unit.unitKey, unit.state, 'done');
+  await units.markDone(unit);
+}
+
+/** The round budget is spent: a successor execution follows the unit from here (continue-as-new). */
+async function handOver(unit: BulkUnit, round: Round): Promise<BulkExecutionInput> {
+  const name = successorName(unit);
+  const followed = await round.units.follow(unit, round.name, name, true);
+  round.log.info('bulk unit handed to a successor execution', {
+    unitKey: unit.unitKey,
+    from: round.name,
+    to: name,
+  });
+  return {
+    ...round.base,
+    handOver: {
+      name,
+      input: {
+        unitKey: followed.unitKey,
+        jobId: followed.jobId!,
+        execution: name,
+        waitSeconds: round.base.waitSeconds,
+        submittedAt: round.base.submittedAt,
+        polls: 0,
+        failures: 0,
+      },
+    },
+  };
+}
+
+/**
+ * The round after a failure the state machine caught: recorded on the unit (by the execution that
+ * follows it), then a wait that grows with the failures in a row; past MAX_FAILURES the execution stops.
+ * A failed hand-over is taken back: this execution goes on following the unit.
+ */
+async function recordFailure(input: BulkExecutionInput, round: Round): Promise<BulkExecutionInput> {
+  const { units, log } = round;
+  const failures = (input.failures ?? 0) + 1;
+  let unit = await units.get(input.unitKey);
+  if (!unit || unit.state === 'done') return { ...round.base, done: true };
+  const handedTo = input.handOver?.name;
+  if (handedTo && executionOf(unit) === handedTo && unit.state !== 'continued') {
+    unit = await units.follow(unit, handedTo, round.name, false).catch((error: unknown) => {
+      if (error instanceof UnitStateConflictError) return unit!;
+      throw error;
+    });
+  }
+  if (executionOf(unit) !== round.name && unit.state !== 'continued') return { ...round.base, done: true };
+  const failure = {
+    at: round.now().toISOString(),
+    execution: round.name,
+    error: input.error?.Error ?? 'BulkJobPollingFailed',
+    cause: (input.error?.Cause ?? '').slice(0, 1000),
+  };
+  await units.recordFailure(unit, failure);
+  log.warn('bulk poller failed; trying again later', {
+    unitKey: unit.unitKey,
+    jobId: unit.jobId,
+    execution: round.name,
+    error: failure.error,
+    failures,
+  });
+  if (failures >= MAX_FAILURES || input.mode === 'fail') return { ...round.base, failures, stopped: true };
+  const waitSeconds = Math.min(MAX_FAILURE_WAIT_SECONDS, 10 * 2 ** (failures - 1));
+  return { ...round.base, failures, waitSeconds };
 }

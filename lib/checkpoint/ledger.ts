@@ -53,23 +53,10 @@
 // Outside stages: outcomes decided without a write (rejections, lookups, stored ones) are stored (2)
 // and marked done (3) the same way; a bulk unit writes `submitting` once before its job is created and
 // `tracked` once after its poller is started; the invocation's last write moves the watermark.
-import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
+import type { OutcomeError } from '../outcomes/outcome.ts';
+import type { LegacyResult, StoredOutcome } from '../outcomes/outcome-of.ts';
 
-/**
- * An outcome as stored before it is published: everything but the record's coordinates and key, which
- * the redelivered record provides. Messages are capped so any batch's entries fit in the store.
- */
-export type StoredOutcome = Omit<Outcome, 'topic' | 'partition' | 'offset' | 'key'>;
-
-/** An outcome stored by an earlier version of the sink: sObject, operation and mode come from the mapping. */
-export interface LegacyResult {
-  status: 'succeeded' | 'failed';
-  salesforceId?: string;
-  created?: boolean;
-  errors: OutcomeError[];
-  attempts: number;
-  at?: string;
-}
+export type { LegacyResult, StoredOutcome };
 
 /** Who sent a write and until when it may still be writing (epoch ms). */
 export interface Sender {

@@ -209,8 +209,18 @@ export const configSchema = z
           description: 'First wait before checking a bulk job; doubles up to `maxPollInterval`.',
         }),
         maxPollInterval: duration
+          .pipe(
+            z.number().min(5_000, {
+              error:
+                'is shorter than 5s: every check of a bulk job is an API call (a two-hour job checked every second costs 7,200); set it to 5s or more',
+            }),
+          )
           .prefault('60s')
-          .meta({ default: '60s', description: 'Longest wait between two checks of a bulk job.' }),
+          .meta({
+            default: '60s',
+            description:
+              'Longest wait between two checks of a bulk job; at least `5s` (each check is an API call). A job is followed until it ends or Salesforce deletes it (7 days).',
+          }),
       })
       .prefault({})
       .meta({ description: 'Bulk API 2.0 settings.' }),

@@ -6,18 +6,19 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type ExecutionStarter, sfnExecutionStarter } from '../bulk/executions.ts';
-import { dynamoJobStore, type JobStore } from '../bulk/job-store.ts';
+import { dynamoJobStore } from '../bulk/dynamodb-store.ts';
+import { type Executions, sfnExecutions } from '../bulk/executions.ts';
+import type { JobStore } from '../bulk/store.ts';
 import { dynamoCheckpointStore } from '../checkpoint/dynamodb-store.ts';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import { loadConfigFromEnv, type SinkConfig } from '../config/index.ts';
+import type { SinkLogger } from '../logger.ts';
 import { dynamoOrgHealthStore } from '../org-health/dynamodb-store.ts';
 import type { OrgHealthStore } from '../org-health/health.ts';
 import { createPublishers, type OutcomePublisher } from '../outcomes/index.ts';
 import { indexMappings, type MappingIndex } from '../resolve/resolve.ts';
 import { CredentialsError, createSalesforceClient, parseCredentials } from '../salesforce/index.ts';
 import type { SalesforceClient } from '../salesforce/types.ts';
-import type { SinkLogger } from '../sink/logger.ts';
 import { ENVIRONMENT, requireEnv } from './environment.ts';
 
 export interface AwsDeps {
@@ -25,7 +26,7 @@ export interface AwsDeps {
   mappings: MappingIndex;
   checkpoints: CheckpointStore;
   jobs: JobStore;
-  executions: ExecutionStarter | undefined;
+  executions: Executions | undefined;
   publisher: OutcomePublisher;
   health: OrgHealthStore;
   /** The Salesforce client for the current secret value (rebuilt when the secret changes). */
@@ -61,7 +62,7 @@ export function awsDeps(env: NodeJS.ProcessEnv, logger: SinkLogger): AwsDeps {
     checkpoints: dynamoCheckpointStore(dynamo, table),
     jobs: dynamoJobStore(dynamo, table),
     health: dynamoOrgHealthStore(dynamo, table),
-    executions: stateMachineArn ? sfnExecutionStarter(new SFNClient({}), stateMachineArn) : undefined,
+    executions: stateMachineArn ? sfnExecutions(new SFNClient({}), stateMachineArn) : undefined,
     publisher,
     async salesforce() {
       // Every way the secret can be unusable is for an operator to fix: a credentials error holds the

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SinkLogger } from '../sink/logger.ts';
+import type { SinkLogger } from '../logger.ts';
 import { METRICS_ENV, METRICS_NAMESPACE, metricsServiceOf } from './metrics.ts';
 
 /**

@@ -6,13 +6,16 @@
 //   it never processes anything and Salesforce removes it after 7 days).
 // - upload is a PUT of a buffer, resent in full; a job that already has its data (Salesforce: "Found
 //   multiple contents"), or is already closed, means an earlier attempt got through.
-// - close on a job that is no longer Open, abort on a job that already ended: answered with the job.
+// - close on a job that is past Open (and not aborted), abort on a job that already ended: answered
+//   with the job.
 // - results stream through the CSV parser; a 10,000-row file never sits in memory whole.
+// - a job Salesforce no longer has (it deletes jobs 7 days after they were created) answers 404:
+//   `isJobGone` tells that apart from any other refusal.
 import { parseCsvStream } from '../csv/index.ts';
 import type { Api, ApiRequest } from './api.ts';
 import { SalesforceApiError, UnexpectedResponseError } from './errors.ts';
 import type { SalesforceLogger } from './redact.ts';
-import type { BulkJobInfo, BulkJobState, BulkJobs, BulkResultKind } from './types.ts';
+import type { BulkJobInfo, BulkJobState, BulkJobSummary, BulkJobs, BulkResultKind } from './types.ts';
 
 const RESULT_PATHS: Record<BulkResultKind, string> = {
   successful: 'successfulResults/',
@@ -42,11 +45,35 @@ function jobInfo(body: string, what: string): BulkJobInfo {
   if (typeof raw.externalIdFieldName === 'string') info.externalIdFieldName = raw.externalIdFieldName;
   if (typeof raw.errorMessage === 'string' && raw.errorMessage !== '') info.errorMessage = raw.errorMessage;
   if (typeof raw.createdDate === 'string') info.createdDate = raw.createdDate;
+  if (typeof raw.createdById === 'string') info.createdById = raw.createdById;
   if (typeof raw.systemModstamp === 'string') info.systemModstamp = raw.systemModstamp;
   return info;
 }
 
 const jobPath = (jobId: string) => `/jobs/ingest/${encodeURIComponent(jobId)}`;
+
+/**
+ * Whether an error says the job no longer exists (Salesforce deleted it, or never had it).
+ *
+ * @example
+ * try { info = await bulk.check(jobId, context); } catch (error) { if (isJobGone(error)) …; else throw error; }
+ */
+export function isJobGone(error: unknown): boolean {
+  return error instanceof SalesforceApiError && error.status === 404;
+}
+
+/** Salesforce writes `2024-03-20T21:42:13.000+0000`; Date.parse wants the offset as +00:00. */
+export function parseSalesforceDate(text: string | undefined): Date | undefined {
+  if (!text) return undefined;
+  const date = new Date(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+interface JobsPage {
+  done?: boolean;
+  records?: unknown[];
+  nextRecordsUrl?: string | null;
+}
 
 /**
  * Creates the Bulk API 2.0 job steps over an API caller.
@@ -150,7 +177,13 @@ export function createBulkJobs(options: { api: Api; logger: SalesforceLogger }):
     },
 
     close(jobId, context) {
-      return changeState(jobId, 'UploadComplete', (info) => info.state !== 'Open', context);
+      // An aborted job was not closed by us: its data will never be processed.
+      return changeState(
+        jobId,
+        'UploadComplete',
+        (info) => info.state !== 'Open' && info.state !== 'Aborted',
+        context,
+      );
     },
 
     abort(jobId, context) {
@@ -158,6 +191,36 @@ export function createBulkJobs(options: { api: Api; logger: SalesforceLogger }):
     },
 
     check,
+
+    async *list(context) {
+      let path: string | undefined = '/jobs/ingest?jobType=V2Ingest';
+      while (path) {
+        const response = await api.call(
+          { method: 'GET', path, idempotent: true, what: 'the list of bulk ingest jobs' },
+          context,
+        );
+        let page: JobsPage;
+        try {
+          page = JSON.parse(response.body) as JobsPage;
+        } catch {
+          throw new UnexpectedResponseError('the list of bulk ingest jobs', 'the body is not JSON');
+        }
+        for (const raw of page.records ?? []) {
+          const job = raw as Record<string, unknown>;
+          if (typeof job.id !== 'string' || typeof job.state !== 'string') continue;
+          const summary: BulkJobSummary = {
+            id: job.id,
+            object: String(job.object ?? ''),
+            operation: job.operation as BulkJobSummary['operation'],
+            state: job.state as BulkJobState,
+          };
+          if (typeof job.createdById === 'string') summary.createdById = job.createdById;
+          if (typeof job.createdDate === 'string') summary.createdDate = job.createdDate;
+          yield summary;
+        }
+        path = page.done === false && page.nextRecordsUrl ? page.nextRecordsUrl : undefined;
+      }
+    },
 
     async *results(jobId, kind, context) {
       const { response } = await api.stream(

@@ -19,7 +19,7 @@ import {
   forgetCachedField,
 } from './describe.ts';
 import { UnexpectedResponseError } from './errors.ts';
-import { resolveExternalIds } from './external-ids.ts';
+import { addressByExternalId, resolveExternalIds } from './external-ids.ts';
 import { createFetchSend, createJsforceSend, proxySecrets, type Send, type SendStreamed } from './http.ts';
 import { createRedactor, type SalesforceLogger, safeLogger } from './redact.ts';
 import { DEFAULT_BACKOFF } from './retry.ts';
@@ -202,6 +202,7 @@ export function createSalesforceClient(options: SalesforceClientOptions): Salesf
     async resolveIds(sobject, externalIdField, values, context) {
       return (await resolve(sobject, externalIdField, values, context)).ids;
     },
+    address: (target, values, context) => addressByExternalId(resolve, target, values, context),
     bulk: createBulkJobs({ api, logger }),
     async limits(context) {
       const response = await api.call(

@@ -2,9 +2,8 @@
 // result per record, in unit order.
 //
 // Beyond the single call:
-// - Update/delete addressed by an external id resolve the Ids first (one query per unit); a value that
-//   matches no live record fails with NOT_FOUND (nothing is created), one that matches several with
-//   DUPLICATE_EXTERNAL_ID.
+// - Update/delete addressed by an external id resolve the Ids first (one query per unit, addressing as
+//   in external-ids.ts): NOT_FOUND, DUPLICATE_EXTERNAL_ID, or the lookup's own failure.
 // - Records refused with UNABLE_TO_LOCK_ROW are sent again on their own (a follow-up call with just
 //   those records), with backoff, up to `maxRetries` times.
 // - Records refused with INVALID_FIELD_FOR_INSERT_UPDATE are sent once more without the named fields
@@ -37,7 +36,7 @@ import {
   SalesforceUnavailableError,
   UnexpectedResponseError,
 } from './errors.ts';
-import type { Resolution } from './external-ids.ts';
+import { addressByExternalId, type Resolution } from './external-ids.ts';
 import type { SalesforceLogger } from './redact.ts';
 import { type BackoffOptions, backoffDelay, RETRYABLE_RECORD_CODES } from './retry.ts';
 import type { CallContext, RecordResult } from './types.ts';
@@ -173,46 +172,23 @@ export function createUnitWriter(
     const byExternalId = externalIdField !== undefined && (operation === 'update' || operation === 'delete');
     if (byExternalId) {
       const values = unit.records.map((r) => r.address?.value ?? '');
-      let resolution: Resolution;
-      try {
-        resolution = await options.resolve(sobject, externalIdField, values, context);
-      } catch (error) {
-        if (isOrgWide(error) || !(error instanceof SalesforceClientError)) throw error;
-        for (const p of pending) {
-          p.attempts = 1;
-          fail(p, [callError(error)], error.retryable);
-        }
-        return done();
-      }
+      const addressed = await addressByExternalId(
+        options.resolve,
+        { sobject, field: externalIdField, operation },
+        values,
+        context,
+      );
       const unresolved: Pending[] = [];
       for (const p of pending) {
         p.attempts = 1;
-        const value = values[p.index]!;
-        const id = resolution.ids.get(value);
-        if (id) {
-          p.id = id;
-          if (operation === 'update') p.fields = withId(p.fields, id, externalIdField);
+        const address = addressed[p.index]!;
+        if ('id' in address) {
+          p.id = address.id;
+          if (operation === 'update') p.fields = withId(p.fields, address.id, externalIdField);
           continue;
         }
         unresolved.push(p);
-        const ambiguous = resolution.ambiguous.has(value);
-        fail(
-          p,
-          [
-            ambiguous
-              ? {
-                  code: 'DUPLICATE_EXTERNAL_ID',
-                  message: `More than one ${sobject} record has this ${externalIdField} value: nothing was ${operation}d; make ${externalIdField} unique`,
-                  fields: [externalIdField],
-                }
-              : {
-                  code: 'NOT_FOUND',
-                  message: `No ${sobject} record has this ${externalIdField} value: nothing was ${operation}d (an update or delete by external id never creates a record)`,
-                  fields: [externalIdField],
-                },
-          ],
-          false,
-        );
+        fail(p, [address.error], address.retryable);
       }
       if (unresolved.length > 0 && allOrNone) {
         for (const p of pending) {

@@ -1,8 +1,12 @@
-// External id values → Ids of existing records, by SOQL. Update and delete addressed by an external id
-// resolve first, so a record that does not exist fails with NOT_FOUND instead of being created (as an
-// upsert would). The query string is cut so every request URI stays under Salesforce's 16 KB limit.
+// External id values → Ids of existing records, by SOQL, and the addressing of update and delete by an
+// external id built on it (one module for realtime and bulk, so both modes say the same): a value that
+// matches no live record fails with NOT_FOUND (nothing is created, as an upsert would), one that matches
+// several with DUPLICATE_EXTERNAL_ID, and a lookup that fails fails its records like a write would (its
+// code, retryable as the error says; org-wide refusals are thrown). The query string is cut so every
+// request URI stays under Salesforce's 16 KB limit.
+import type { OutcomeError } from '../outcomes/outcome.ts';
 import type { Api } from './api.ts';
-import { UnexpectedResponseError } from './errors.ts';
+import { isOrgWide, SalesforceApiError, SalesforceClientError, UnexpectedResponseError } from './errors.ts';
 import type { CallContext } from './types.ts';
 
 /** Salesforce's limit is 16,384 bytes for the URI and headers together; this leaves room for headers. */
@@ -180,4 +184,57 @@ async function sequentially<T, R>(items: readonly T[], fn: (item: T) => Promise<
   const out: R[] = [];
   for (const item of items) out.push(await fn(item));
   return out;
+}
+
+/** Where one external id value addresses a write: the record's Id, or why there is none. */
+export type Addressed = { id: string } | { error: OutcomeError; retryable: boolean };
+
+/**
+ * Addresses update/delete records by an external id: one answer per value, in order. A failing lookup
+ * fails every value with its error (retryable as the error says); org-wide refusals are thrown.
+ *
+ * @example
+ * const addressed = await addressByExternalId(resolve, { sobject: 'Lead', field: 'CustomId__c', operation: 'delete' }, ['A-1'], { deadline });
+ * if ('id' in addressed[0]) … else fail(addressed[0].error, addressed[0].retryable);
+ */
+export async function addressByExternalId(
+  resolve: (
+    sobject: string,
+    field: string,
+    values: readonly string[],
+    context: CallContext,
+  ) => Promise<Resolution>,
+  target: { sobject: string; field: string; operation: string },
+  values: readonly string[],
+  context: CallContext,
+): Promise<Addressed[]> {
+  const { sobject, field, operation } = target;
+  let resolution: Resolution;
+  try {
+    resolution = await resolve(sobject, field, values, context);
+  } catch (error) {
+    if (isOrgWide(error) || !(error instanceof SalesforceClientError)) throw error;
+    const failure: OutcomeError = {
+      code: error.code,
+      message: error.message,
+      fields: error instanceof SalesforceApiError ? error.fields : [],
+    };
+    return values.map(() => ({ error: failure, retryable: error.retryable }));
+  }
+  return values.map((value) => {
+    const id = resolution.ids.get(value);
+    if (id) return { id };
+    const error: OutcomeError = resolution.ambiguous.has(value)
+      ? {
+          code: 'DUPLICATE_EXTERNAL_ID',
+          message: `More than one ${sobject} record has this ${field} value: nothing was ${operation}d; make ${field} unique`,
+          fields: [field],
+        }
+      : {
+          code: 'NOT_FOUND',
+          message: `No ${sobject} record has this ${field} value: nothing was ${operation}d (an update or delete by external id never creates a record)`,
+          fields: [field],
+        };
+    return { error, retryable: false };
+  });
 }

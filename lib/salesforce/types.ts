@@ -6,6 +6,9 @@ import type { CsvRow } from '../csv/index.ts';
 import type { OutcomeError } from '../outcomes/outcome.ts';
 import type { WriteUnit } from '../plan/plan.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
+import type { Addressed } from './external-ids.ts';
+
+export type { Addressed };
 
 /** The Secrets Manager secret's JSON: one of three ways to log in. */
 export type SalesforceCredentials =
@@ -85,9 +88,17 @@ export interface BulkJobInfo {
   numberRecordsFailed: number;
   errorMessage?: string;
   createdDate?: string;
+  /** The user who created the job (the integration user, for the sink's own jobs). */
+  createdById?: string;
   /** Last change of the job; for an ended job, when it ended. */
   systemModstamp?: string;
 }
+
+/** A job as the list of all ingest jobs shows it (without processing figures). */
+export type BulkJobSummary = Pick<
+  BulkJobInfo,
+  'id' | 'object' | 'operation' | 'state' | 'createdById' | 'createdDate'
+>;
 
 export type BulkResultKind = 'successful' | 'failed' | 'unprocessed';
 
@@ -103,6 +114,8 @@ export interface BulkJobs {
   close(jobId: string, context: CallContext): Promise<BulkJobInfo>;
   abort(jobId: string, context: CallContext): Promise<BulkJobInfo>;
   check(jobId: string, context: CallContext): Promise<BulkJobInfo>;
+  /** Every Bulk API 2.0 ingest job of the org, in no particular order (all pages). */
+  list(context: CallContext): AsyncIterable<BulkJobSummary>;
   /** Streams a result file's rows; never holds the whole file in memory. */
   results(jobId: string, kind: BulkResultKind, context: CallContext): AsyncIterable<CsvRow>;
 }
@@ -144,6 +157,16 @@ export interface SalesforceClient {
     values: readonly string[],
     context: CallContext,
   ): Promise<Map<string, string>>;
+  /**
+   * Addresses update/delete records by an external id (as `writeUnit` does): per value, in order, the
+   * record's Id or the error it fails with (NOT_FOUND, DUPLICATE_EXTERNAL_ID, or the lookup's failure,
+   * retryable as it says). Throws only org-wide errors.
+   */
+  address(
+    target: { sobject: string; field: string; operation: Operation },
+    values: readonly string[],
+    context: CallContext,
+  ): Promise<Addressed[]>;
   bulk: BulkJobs;
   /** The org's limits (`GET /limits`): read-only, one API call. */
   limits(context: CallContext): Promise<OrgLimits>;

@@ -2,30 +2,24 @@
 // checkpoints, the redelivery budget (what is handed back to Kafka, what waits behind it, what has run
 // out of deliveries), the outcome sink, and the invocation's time.
 import { randomUUID } from 'node:crypto';
-import type { ExecutionStarter } from '../bulk/executions.ts';
-import type { JobStore } from '../bulk/job-store.ts';
+import type { Executions } from '../bulk/executions.ts';
+import type { BulkStep } from '../bulk/job-setup.ts';
+import type { JobStore } from '../bulk/store.ts';
 import { type Ledger, noteDelivery, openLedger } from '../checkpoint/ledger.ts';
 import { type CheckpointScope, type CheckpointStore, createPersister } from '../checkpoint/store.ts';
 import type { SinkConfig } from '../config/index.ts';
+import { type SinkLogger, silentLogger } from '../logger.ts';
 import type { OrgHealthStore } from '../org-health/health.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
+import { type OutcomeSubject, outcomeFrom, storedFailure, type Target } from '../outcomes/outcome-of.ts';
 import type { OutcomePublisher } from '../outcomes/publisher.ts';
 import { type KafkaRecord, partitionId } from '../records.ts';
 import type { MappingIndex, ResolvedRecord } from '../resolve/resolve.ts';
 import type { OrgCondition } from '../salesforce/index.ts';
 import type { SalesforceClient } from '../salesforce/types.ts';
-import { type SinkLogger, silentLogger } from './logger.ts';
-import { type OutcomeSubject, outcomeFrom, storedFailure, type Target } from './outcome-of.ts';
 
 /** Steps after which a test can make the invocation crash, to prove redelivery is safe. */
-export type Step =
-  | 'collections-call'
-  | 'applied-saved'
-  | 'publish'
-  | 'job-create'
-  | 'upload'
-  | 'close'
-  | 'start-execution';
+export type Step = 'collections-call' | 'applied-saved' | 'publish' | BulkStep;
 
 export interface SinkDeps {
   config: SinkConfig;
@@ -46,7 +40,7 @@ export interface SinkDeps {
    */
   holdMaxWaitMs?: number;
   jobs: JobStore;
-  executions: ExecutionStarter;
+  executions: Executions;
   publisher: OutcomePublisher;
   /** Epoch ms by which the invocation must have returned (the Lambda deadline). */
   deadline: number;
@@ -67,6 +61,11 @@ export interface SinkDeps {
    * the event source mapping's retries). Default 30 s, checked every 2 s, never past the deadline.
    */
   bulkBarrier?: { maxWaitMs: number; intervalMs: number };
+  /**
+   * How often, at most, one process checks that every bulk unit of the group being followed has a
+   * running execution (default 5 minutes; the barrier checks the units it waits for on every delivery).
+   */
+  bulkSweepIntervalMs?: number;
 }
 
 export interface BatchItemFailure {
@@ -132,6 +131,8 @@ export interface OutcomeSink {
 export interface InvocationTime {
   /** Whether so little is left that nothing new should start. */
   short(): boolean;
+  /** The deadline to give a Salesforce call: the invocation's, less the reserve and `headroomMs`. */
+  callDeadline(headroomMs?: number): number;
   /**
    * Waits while `blocked()` says so, inside one waiting window shared by the whole invocation; true when
    * the window closed with it still blocked.
@@ -255,6 +256,7 @@ export async function openInvocation(
   let windowEnds: number | undefined;
   const time: InvocationTime = {
     short: () => deps.deadline - Date.now() < RESERVE_MS,
+    callDeadline: (headroomMs = 0) => deps.deadline - RESERVE_MS - headroomMs,
     async waitWhile(blocked) {
       windowEnds ??= Math.min(Date.now() + maxWaitMs, deps.deadline - RESERVE_MS - 60_000);
       while (await blocked()) {

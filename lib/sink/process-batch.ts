@@ -12,37 +12,21 @@
 //               published, so a redelivery says the same.
 // 4. settle:    an insert that was sent but whose answer was lost is looked up by a unique field it
 //               carries (found → succeeded, not found → sent again; no such field → OUTCOME_UNKNOWN).
-// 5. bulk:      resume the bulk units an earlier invocation started.
-// 6. write:     plan the rest and run it stage by stage (realtime.ts, bulk-submission.ts).
+// 5. bulk:      resume the bulk units an earlier invocation started (now and then also: start a
+//               successor for a unit of the group whose execution has ended).
+// 6. write:     plan the rest and run it stage by stage (realtime.ts; bulk units: lib/bulk/submission.ts).
 // 7. finish:    anything neither finished nor handed back is handed back; move the watermarks, save,
 //               answer which partitions to deliver again.
 // A retryable failure hands the record's partition back from its offset; later records of that
 // partition wait (order per key), and after `maxRedeliveries` the record fails with its last error.
-import type { BulkUnitItem } from '../bulk/job-store.ts';
+import { bulkSubmission, type Resumable } from '../bulk/submission.ts';
 import { advance, type Entry, mayStillBeWriting } from '../checkpoint/ledger.ts';
 import { scopeOf } from '../checkpoint/store.ts';
 import { type MappingProblem, mappingProblem, unknownSObject } from '../config/org-check.ts';
 import { decodeValue, type LambdaKafkaEvent, recordsOfEvent } from '../decode/index.ts';
+import { silentLogger } from '../logger.ts';
 import { holdBackoff } from '../org-health/health.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
-import { shapeResolved, sobjectsWithUnknownFields } from '../pipeline.ts';
-import { planWrites } from '../plan/plan.ts';
-import type { KafkaRecord, Rejection } from '../records.ts';
-import { isRejection, partitionId } from '../records.ts';
-import { type ResolvedRecord, resolveRecord } from '../resolve/resolve.ts';
-import { isOrgWide, type OrgCondition, orgConditionOf, SalesforceApiError } from '../salesforce/index.ts';
-import type { SalesforceClient } from '../salesforce/types.ts';
-import type { ShapedRecord } from '../shape/shape.ts';
-import type { SObjectSchema } from '../shape/sobject-schema.ts';
-import { bulkSubmission } from './bulk-submission.ts';
-import {
-  type BatchResult,
-  type Invocation,
-  openInvocation,
-  RESERVE_MS,
-  type SinkDeps,
-} from './invocation.ts';
-import { silentLogger } from './logger.ts';
 import {
   errorOf,
   type OutcomeSubject,
@@ -54,7 +38,23 @@ import {
   targetOf,
   unknownAfterChange,
   unknownInsert,
-} from './outcome-of.ts';
+} from '../outcomes/outcome-of.ts';
+import { shapeResolved, sobjectsWithUnknownFields } from '../pipeline.ts';
+import { planWrites } from '../plan/plan.ts';
+import type { KafkaRecord, Rejection } from '../records.ts';
+import { isRejection, partitionId } from '../records.ts';
+import { type ResolvedRecord, resolveRecord } from '../resolve/resolve.ts';
+import { isOrgWide, type OrgCondition, orgConditionOf, SalesforceApiError } from '../salesforce/index.ts';
+import type { SalesforceClient } from '../salesforce/types.ts';
+import type { ShapedRecord } from '../shape/shape.ts';
+import type { SObjectSchema } from '../shape/sobject-schema.ts';
+import {
+  type BatchResult,
+  type Invocation,
+  openInvocation,
+  RESERVE_MS,
+  type SinkDeps,
+} from './invocation.ts';
 import { runRealtimeStage } from './realtime.ts';
 import { existing, lookupOf } from './settle.ts';
 
@@ -208,7 +208,6 @@ async function runSteps(
   records: readonly KafkaRecord[],
   pending: Pending[],
 ): Promise<void> {
-  const { deps } = invocation;
   const decided: Outcome[] = [];
   const open = await takeStored(invocation, pending, decided);
   const schemas = await describeAll(invocation, open);
@@ -224,10 +223,7 @@ async function runSteps(
   );
 
   const bulk = bulkSubmission(invocation);
-  for (const [unitKey, items] of resumable) {
-    const stored = await deps.jobs.get(unitKey);
-    await resumeUnit(bulk, unitKey, stored, items);
-  }
+  await bulk.resume(resumableOf(resumable));
 
   const plan = planWrites(plannable, { bulkUnitSize: invocation.config.bulk.batchSize });
   for (const stage of plan.stages) {
@@ -554,20 +550,19 @@ async function publishDecided(invocation: Invocation, decided: Outcome[]): Promi
   await invocation.outcomes.publish(decided);
 }
 
-/** Step 5: a bulk unit an earlier invocation started, resumed from its stored state. */
-async function resumeUnit(
-  bulk: ReturnType<typeof bulkSubmission>,
-  unitKey: string,
-  stored: BulkUnitItem | undefined,
-  items: readonly { pending: Pending; prepared: Prepared }[],
-): Promise<void> {
-  const shaped = items.flatMap((i) => (i.prepared.kind === 'shaped' ? [i.prepared.record] : []));
-  await bulk.resume(
-    unitKey,
-    stored,
-    items.map((i) => i.pending.record),
-    shaped.length === items.length ? shaped : undefined,
-  );
+/** Step 5: the bulk units an earlier invocation started, with their records as delivered now. */
+function resumableOf(
+  resumable: ReadonlyMap<string, readonly { pending: Pending; prepared: Prepared }[]>,
+): Map<string, Resumable> {
+  const out = new Map<string, Resumable>();
+  for (const [unitKey, items] of resumable) {
+    const shaped = items.flatMap((i) => (i.prepared.kind === 'shaped' ? [i.prepared.record] : []));
+    out.set(unitKey, {
+      records: items.map((i) => i.pending.record),
+      shaped: shaped.length === items.length ? shaped : undefined,
+    });
+  }
+  return out;
 }
 
 /**

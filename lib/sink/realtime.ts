@@ -3,6 +3,14 @@
 // older invocation), and each unit's results stored before its outcomes are published.
 import type { Entry } from '../checkpoint/ledger.ts';
 import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
+import {
+  outcomeFrom,
+  storedOf,
+  targetOf,
+  unknownDelete,
+  unknownInsert,
+  unknownWrite,
+} from '../outcomes/outcome-of.ts';
 import type { WriteUnit } from '../plan/plan.ts';
 import {
   ORG_WIDE_RECORD_CODES,
@@ -13,7 +21,6 @@ import {
 import type { RecordResult } from '../salesforce/types.ts';
 import type { ShapedRecord } from '../shape/shape.ts';
 import { type Invocation, RESERVE_MS } from './invocation.ts';
-import { outcomeFrom, storedOf, targetOf, unknownDelete, unknownInsert, unknownWrite } from './outcome-of.ts';
 import { existing, lookupOf } from './settle.ts';
 
 /** What a repeated delete answers when the first one took effect. */

@@ -1,10 +1,10 @@
 // Settling writes whose answer was lost: is the record there now? An insert is looked up by a unique
 // field it carries; a delete is confirmed by looking its address up.
 import type { OutcomeError } from '../outcomes/outcome.ts';
+import { errorOf } from '../outcomes/outcome-of.ts';
 import { isOrgWide } from '../salesforce/index.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
 import { type Invocation, RESERVE_MS } from './invocation.ts';
-import { errorOf } from './outcome-of.ts';
 
 /**
  * A field that identifies an inserted record in the target org (external id or unique), with the

@@ -826,6 +826,91 @@ describe('listing and deleting jobs', () => {
     expect(bulk.jobs()).toEqual([]);
   });
 
+  it('lists jobs in no particular order, as Salesforce documents (yet every job once across pages)', async () => {
+    const { create, must } = harness();
+    const created: string[] = [];
+    for (let i = 0; i < 20; i++) created.push((await create()).id);
+    const listed = ((await must('GET', '/jobs/ingest')).body as { records: JobInfo[] }).records.map(
+      (j) => j.id,
+    );
+    expect([...listed].sort()).toEqual([...created].sort());
+    expect(listed).not.toEqual(created);
+    // The same order on every listing: a query locator pages through one snapshot.
+    const again = ((await must('GET', '/jobs/ingest')).body as { records: JobInfo[] }).records.map(
+      (j) => j.id,
+    );
+    expect(again).toEqual(listed);
+  });
+
+  it('lists jobs with who created them and when, without processing figures', async () => {
+    const { create, must } = harness({ userId: '005Hz0000000007AAA' });
+    await create();
+    const [job] = ((await must('GET', '/jobs/ingest')).body as { records: Record<string, unknown>[] })
+      .records;
+    expect(job).toMatchObject({
+      createdById: '005Hz0000000007AAA',
+      createdDate: '2025-06-01T12:00:00.000+0000',
+    });
+    expect(job).not.toHaveProperty('numberRecordsProcessed');
+  });
+
+  it('expires a job whatever its state, as Salesforce deletes jobs 7 days after creation', async () => {
+    const { create, upload, close, must, bulk } = harness();
+    const job = await create();
+    await upload(job.id, contacts(3));
+    await close(job.id);
+    expect(bulk.expire(job.id)).toBe(true);
+    expect((await must('GET', `/jobs/ingest/${job.id}`)).status).toBe(404);
+    expect(bulk.history()).toMatchObject([{ id: job.id, state: 'UploadComplete', deleted: true }]);
+    expect(bulk.expire(job.id)).toBe(false);
+  });
+
+  it('keeps when each job was closed and ended, and its rows, after it is deleted', async () => {
+    const { create, upload, close, tick, bulk } = harness();
+    const job = await create();
+    await upload(job.id, contacts(2));
+    await close(job.id);
+    tick(1000);
+    bulk.expire(job.id);
+    const [history] = bulk.history();
+    expect(history).toMatchObject({
+      state: 'JobComplete',
+      deleted: true,
+      header: ['FirstName', 'LastName', 'Email'],
+    });
+    expect(history!.rows).toHaveLength(2);
+    expect(history!.endedAt! - history!.closedAt!).toBeGreaterThanOrEqual(200);
+  });
+
+  it('aborts an InProgress job from the handle; the rows it processed stay, the rest are unprocessed', async () => {
+    const { create, upload, close, tick, must, bulk, org } = harness();
+    const job = await create();
+    await upload(job.id, contacts(15_000));
+    await close(job.id);
+    tick(100);
+    expect((await must('GET', `/jobs/ingest/${job.id}`)).body).toMatchObject({ state: 'InProgress' });
+    expect(bulk.abort(job.id)).toBe(true);
+    tick(1000);
+    expect(org.records.size).toBe(10_000);
+    expect((await must('GET', `/jobs/ingest/${job.id}`)).body).toMatchObject({ state: 'Aborted' });
+    const unprocessed = String((await must('GET', `/jobs/ingest/${job.id}/unprocessedrecords/`)).body);
+    expect(unprocessed.trim().split('\n')).toHaveLength(5001);
+    expect(bulk.abort(job.id)).toBe(false);
+  });
+
+  it('changes the processing pace of every job from now on', async () => {
+    const { create, upload, close, tick, must, bulk } = harness();
+    bulk.setProcessingDelay(10_000);
+    const job = await create();
+    await upload(job.id, contacts(1));
+    await close(job.id);
+    tick(1000);
+    expect((await must('GET', `/jobs/ingest/${job.id}`)).body).toMatchObject({ state: 'UploadComplete' });
+    bulk.setProcessingDelay(1);
+    tick(10);
+    expect((await must('GET', `/jobs/ingest/${job.id}`)).body).toMatchObject({ state: 'JobComplete' });
+  });
+
   it('deletes a job waiting to be processed, which then never runs', async () => {
     const { create, upload, close, tick, must, org } = harness();
     const job = await create();

@@ -2,6 +2,10 @@
 // (after a delay) InProgress, processed in internal batches of 10,000 records → JobComplete, Failed
 // or Aborted; then result files whose rows are deliberately out of upload order.
 //
+// `GET /jobs/ingest` lists every job of the org in an indeterminate order, as Salesforce documents (here:
+// a random key drawn per job at creation, so pages of one listing neither overlap nor miss a job).
+// Salesforce deletes jobs 7 days after their creation; `expire` does that to a job now.
+//
 // Time: every job step has a due time derived from `processingDelayMs` (InProgress at close + delay,
 // internal batch k at InProgress + k × delay, the end one delay after the last batch). Due steps run
 // on every request that touches the job (and on `jobs()`), so results never depend on timer
@@ -126,11 +130,35 @@ export interface BulkIngestDeps {
   userId?: string;
 }
 
+/** What happened to a job, kept after it is deleted (for tests that check when jobs processed). */
+export interface JobHistory {
+  id: string;
+  object: string;
+  operation: WriteOperation;
+  /** Epoch ms: when its upload was closed (processing may start), and when it ended. */
+  closedAt?: number;
+  endedAt?: number;
+  /** The final state (JobComplete, Failed, Aborted), or the state it was in when it was deleted. */
+  state: JobState;
+  deleted: boolean;
+  /** The uploaded rows (header and cells), once Salesforce read them. */
+  header: string[];
+  rows: string[][];
+}
+
 export interface BulkIngest extends RouteModule {
   /** Forgets every job and stops their timers. */
   reset(): void;
   /** Every job not deleted, after running the steps that are due. */
   jobs(): JobInfo[];
+  /** Every job since the last reset, deleted ones included. */
+  history(): JobHistory[];
+  /** Deletes a job whatever its state, as Salesforce does 7 days after a job's creation; false if unknown. */
+  expire(jobId: string): boolean;
+  /** Aborts a job as its owner could (Open, UploadComplete or InProgress); false otherwise. */
+  abort(jobId: string): boolean;
+  /** Changes the processing pace of every job from now on. */
+  setProcessingDelay(ms: number): void;
 }
 
 const OPERATIONS: readonly WriteOperation[] = ['insert', 'update', 'upsert', 'delete', 'hardDelete'];
@@ -189,6 +217,9 @@ interface Job {
   work?: Work;
   timer?: NodeJS.Timeout;
   files?: Record<ResultKind, string>;
+  /** Where the job falls in the org's job list. */
+  listKey: number;
+  history: JobHistory;
 }
 
 /**
@@ -200,12 +231,14 @@ interface Job {
  */
 export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
   const { org, counters } = deps;
-  const delay = Math.max(0, deps.processingDelayMs);
+  let delay = Math.max(0, deps.processingDelayMs);
   const now = deps.now ?? (() => new Date());
   const nowMs = () => now().getTime();
   const random = deps.random ?? seededRandom(0x5eed);
+  const listOrder = seededRandom(0x1157);
   const userId = deps.userId ?? to18('005Hz0000000001');
   const jobs = new Map<string, Job>();
+  let histories: JobHistory[] = [];
   let jobCount = 0;
 
   const route = async (request: EmulatorRequest): Promise<EmulatorResponse | undefined> => {
@@ -295,7 +328,19 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
       createdAt: at,
       modifiedAt: at,
       state: 'Open',
+      listKey: listOrder(),
+      history: {
+        id: '',
+        object: sobject,
+        operation: operation as WriteOperation,
+        state: 'Open',
+        deleted: false,
+        header: [],
+        rows: [],
+      },
     };
+    job.history.id = job.id;
+    histories.push(job.history);
     if (externalId) job.externalIdFieldName = externalId;
     if (typeof assignmentRuleId === 'string') job.assignmentRuleId = assignmentRuleId;
     jobs.set(job.id, job);
@@ -341,6 +386,8 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
       job.state = 'UploadComplete';
       job.closedAt = nowMs();
       job.modifiedAt = job.closedAt;
+      job.history.closedAt = job.closedAt;
+      job.history.state = job.state;
       arm(job);
       return json(200, summary(job));
     }
@@ -348,9 +395,7 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
       if (!ABORTABLE_STATES.includes(job.state)) {
         return invalidJobState(`Cannot abort a job in state ${job.state}`);
       }
-      stopTimer(job);
-      job.state = 'Aborted';
-      job.modifiedAt = nowMs();
+      abortNow(job);
       return json(200, summary(job));
     }
     return invalidJobState(`Invalid state change requested: ${JSON.stringify(target ?? null)}`);
@@ -364,9 +409,26 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
         'Error encountered when deleting the job because the job is not terminated',
       );
     }
+    remove(job);
+    return { status: 204 };
+  }
+
+  function abortNow(job: Job): void {
+    stopTimer(job);
+    job.state = 'Aborted';
+    job.modifiedAt = nowMs();
+    ended(job);
+  }
+
+  function remove(job: Job): void {
     stopTimer(job);
     jobs.delete(job.id);
-    return { status: 204 };
+    job.history.deleted = true;
+  }
+
+  function ended(job: Job): void {
+    job.history.state = job.state;
+    if (FINAL_STATES.includes(job.state)) job.history.endedAt ??= job.modifiedAt;
   }
 
   function listJobs(request: EmulatorRequest): EmulatorResponse {
@@ -377,7 +439,9 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
     }
     const jobType = request.query.get('jobType');
     const pkChunking = request.query.get('isPkChunkingEnabled');
-    const all = jobType && jobType !== 'V2Ingest' ? [] : pkChunking === 'true' ? [] : [...jobs.values()];
+    const all = (
+      jobType && jobType !== 'V2Ingest' ? [] : pkChunking === 'true' ? [] : [...jobs.values()]
+    ).sort((a, b) => a.listKey - b.listKey);
     for (const job of all) catchUp(job);
     const page = all.slice(offset, offset + JOBS_PAGE_SIZE).map(summary);
     const next = offset + JOBS_PAGE_SIZE;
@@ -459,6 +523,7 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
       job.state = work.failure === undefined ? 'JobComplete' : 'Failed';
       if (work.failure !== undefined) job.errorMessage = work.failure;
       job.modifiedAt = endAt;
+      ended(job);
     }
   }
 
@@ -500,6 +565,8 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
     const parsed = parseUpload(text, job);
     if ('error' in parsed) return parsed;
     job.parsed = parsed;
+    job.history.header = parsed.header;
+    job.history.rows = parsed.rows;
     job.upload = undefined; // the parsed rows are all the results need; a large upload costs memory twice
     const plan = planColumns(parsed.header, columnSchema(job.object));
     if ('error' in plan) return plan;
@@ -533,6 +600,7 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
   function fail(job: Job, errorMessage: string): void {
     job.state = 'Failed';
     job.errorMessage = errorMessage;
+    ended(job);
   }
 
   function runBatch(job: Job, work: Work, at: number): void {
@@ -654,6 +722,30 @@ export function createBulkIngest(deps: BulkIngestDeps): BulkIngest {
     reset(): void {
       for (const job of jobs.values()) stopTimer(job);
       jobs.clear();
+      histories = [];
+    },
+    history(): JobHistory[] {
+      for (const job of jobs.values()) catchUp(job);
+      return histories.map((h) => ({ ...h }));
+    },
+    expire(jobId: string): boolean {
+      const job = findJob(jobId);
+      if (!job) return false;
+      catchUp(job);
+      remove(job);
+      return true;
+    },
+    abort(jobId: string): boolean {
+      const job = findJob(jobId);
+      if (!job) return false;
+      catchUp(job);
+      if (!ABORTABLE_STATES.includes(job.state)) return false;
+      abortNow(job);
+      return true;
+    },
+    setProcessingDelay(ms: number): void {
+      delay = Math.max(0, ms);
+      for (const job of jobs.values()) catchUp(job);
     },
     jobs(): JobInfo[] {
       return [...jobs.values()].map((job) => {

@@ -7,6 +7,7 @@
 // records whose refused fields were left out.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SinkConfig } from '../../lib/config/index.ts';
+import type { SinkLogger } from '../../lib/logger.ts';
 import {
   createFetchSend,
   createJsforceSend,
@@ -14,7 +15,6 @@ import {
   type SendStreamed,
 } from '../../lib/salesforce/http.ts';
 import type { BulkJobs, SalesforceClient } from '../../lib/salesforce/types.ts';
-import type { SinkLogger } from '../../lib/sink/logger.ts';
 
 /** What the embedded runtime needs to observe its Salesforce client. */
 export interface SalesforceObserver {
@@ -91,6 +91,8 @@ export function createApiMeter(
       close: (jobId, ctx) => context.run(forJob(jobId), () => bulk.close(jobId, ctx)),
       abort: (jobId, ctx) => context.run(forJob(jobId), () => bulk.abort(jobId, ctx)),
       check: (jobId, ctx) => context.run(forJob(jobId), () => bulk.check(jobId, ctx)),
+      // Listing jobs (to find an orphan after a lost create answer) serves no topic in particular.
+      list: (ctx) => bulk.list(ctx),
       async *results(jobId, kind, ctx) {
         // Each page of a result file is fetched when the consumer asks for more rows.
         const rows = bulk.results(jobId, kind, ctx)[Symbol.asyncIterator]();

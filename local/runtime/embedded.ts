@@ -2,12 +2,14 @@
 // aws-local-stepfunctions, and the real handlers. `npm start`, `sfsink replay` and the integration
 // tests all run through here.
 
-import { dynamoJobStore, type JobStore } from '../../lib/bulk/job-store.ts';
-import { type PollDeps, pollBulkJob } from '../../lib/bulk/poll.ts';
-import { bulkStateMachineDefinition } from '../../lib/bulk/state-machine.ts';
+import { dynamoJobStore } from '../../lib/bulk/dynamodb-store.ts';
+import { type PollDeps, type PollStep, pollBulkJob } from '../../lib/bulk/poll.ts';
+import { type BulkExecutionInput, bulkStateMachineDefinition } from '../../lib/bulk/state-machine.ts';
+import type { JobStore } from '../../lib/bulk/store.ts';
 import { dynamoCheckpointStore } from '../../lib/checkpoint/dynamodb-store.ts';
 import type { SinkConfig } from '../../lib/config/index.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
+import { type SinkLogger, silentLogger } from '../../lib/logger.ts';
 import { dynamoOrgHealthStore } from '../../lib/org-health/dynamodb-store.ts';
 import type { HoldPacing, OrgHealthStore } from '../../lib/org-health/health.ts';
 import {
@@ -18,7 +20,6 @@ import {
 import { indexMappings } from '../../lib/resolve/resolve.ts';
 import { createSalesforceClient } from '../../lib/salesforce/index.ts';
 import type { SalesforceClient, SalesforceCredentials } from '../../lib/salesforce/types.ts';
-import { type SinkLogger, silentLogger } from '../../lib/sink/logger.ts';
 import { type BatchResult, processBatch, type SinkDeps, type Step } from '../../lib/sink/process-batch.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/server.ts';
 import { seededRandom } from '../random.ts';
@@ -52,11 +53,25 @@ export interface EmbeddedOptions {
   backoff?: { baseDelayMs?: number; maxDelayMs?: number };
   /** Sees the Salesforce client's calls (the summaries count them per topic). */
   observer?: SalesforceObserver;
+  /** Rounds an execution makes before handing over to a successor (default the poller's own). */
+  pollsPerExecution?: number;
+  /** How often the sink checks the group's followed bulk units for a running execution (default 0: always). */
+  bulkSweepIntervalMs?: number;
+  /** How long a delivery waits for its partitions' earlier bulk jobs (default 2 s, checked every Wait). */
+  bulkBarrier?: { maxWaitMs: number; intervalMs: number };
 }
 
 export interface InvokeOptions {
   after?: (step: Step) => void | Promise<void>;
   overrides?: Partial<SinkDeps>;
+}
+
+/** Hooks around the bulk poller Lambda: a throw from either stands for the Lambda failing there. */
+export interface PollerHooks {
+  /** Before the handler runs (an invocation error: the secret cannot be read, the runtime failed…). */
+  before?: (input: BulkExecutionInput) => void | Promise<void>;
+  /** After a step of the round. */
+  after?: (step: PollStep) => void | Promise<void>;
 }
 
 export interface Embedded {
@@ -65,6 +80,8 @@ export interface Embedded {
   salesforce: SalesforceClient;
   jobs: JobStore;
   executions: LocalExecutions;
+  /** Set to make the poller fail (see PollerHooks). */
+  poller: PollerHooks;
   outcomes: MemoryPublisher;
   health: OrgHealthStore;
   /**
@@ -145,14 +162,27 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const checkpoints = dynamoCheckpointStore(dynamo.client, dynamo.table);
   const health = dynamoOrgHealthStore(dynamo.client, dynamo.table, options.hold?.pacing);
   const farFuture = () => Date.now() + 15 * 60_000;
-  const pollDeps = (): PollDeps => ({ config, salesforce, jobs, publisher, deadline: farFuture(), logger });
-  const executions = localExecutions({
-    definition: options.definition ?? bulkStateMachineDefinition({ pollerFunctionArn: LOCAL_POLLER_ARN }),
-    poller: (input) => pollBulkJob(input, pollDeps()),
-    waitMs: options.waitMs ?? 20,
-  });
   // The configuration of the invocations to come: `reconfigure` swaps it, as a redeploy would.
   let current = { config, mappings: indexMappings(config) };
+  const hooks: PollerHooks = {};
+  const pollDeps = (): PollDeps => ({
+    config: current.config,
+    salesforce: async () => salesforce,
+    jobs,
+    publisher,
+    deadline: farFuture(),
+    logger,
+    ...(options.pollsPerExecution ? { pollsPerExecution: options.pollsPerExecution } : {}),
+    after: (step) => hooks.after?.(step),
+  });
+  const executions = localExecutions({
+    definition: options.definition ?? bulkStateMachineDefinition({ pollerFunctionArn: LOCAL_POLLER_ARN }),
+    poller: async (input) => {
+      await hooks.before?.(input);
+      return pollBulkJob(input, pollDeps());
+    },
+    waitMs: options.waitMs ?? 20,
+  });
   // Locally the runtime knows when an invocation has ended (returned or thrown), so a redelivery need
   // not wait out the deadline of an invocation that crashed.
   const ended = new Set<string>();
@@ -172,7 +202,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     publisher,
     deadline: farFuture(),
     logger,
-    bulkBarrier: { maxWaitMs: 2_000, intervalMs: Math.max(5, options.waitMs ?? 20) },
+    bulkBarrier: options.bulkBarrier ?? { maxWaitMs: 2_000, intervalMs: Math.max(5, options.waitMs ?? 20) },
+    bulkSweepIntervalMs: options.bulkSweepIntervalMs ?? 0,
     ...(after ? { after } : {}),
     ...overrides,
   });
@@ -188,6 +219,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     salesforce,
     jobs,
     executions,
+    poller: hooks,
     outcomes: memory,
     health,
     invoke,

@@ -51,7 +51,7 @@ export const FUZZ_TOPICS = [
 export const fuzzConfig: SinkConfigInput = {
   maxRetries: 1,
   maxRedeliveries: 1,
-  bulk: { pollInterval: '1s', maxPollInterval: '1s' },
+  bulk: { pollInterval: '1s', maxPollInterval: '5s' },
   mappings: [
     { topic: 'sfdc-pushtopic-lead', sobject: 'Lead', externalIdField: 'CustomId__c' },
     {

@@ -6,7 +6,8 @@
 //                 --emulator <url> --dynamo <endpoint> [--table sfsink] [--group <id>]
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoJobStore } from '../../lib/bulk/job-store.ts';
+import { dynamoJobStore } from '../../lib/bulk/dynamodb-store.ts';
+import type { Executions } from '../../lib/bulk/executions.ts';
 import { dynamoCheckpointStore } from '../../lib/checkpoint/dynamodb-store.ts';
 import { parseConfig } from '../../lib/config/index.ts';
 import type { LambdaKafkaEvent } from '../../lib/decode/index.ts';
@@ -62,6 +63,16 @@ const publisher: OutcomePublisher = {
   async close() {},
 };
 let executions = 0;
+// Started and never seen again: the measured invocation only submits.
+const countingExecutions: Executions = {
+  async start() {
+    executions++;
+    return 'running';
+  },
+  async status() {
+    return 'RUNNING';
+  },
+};
 
 const deps = {
   config,
@@ -70,11 +81,7 @@ const deps = {
   salesforce,
   checkpoints: dynamoCheckpointStore(dynamo, table),
   jobs: dynamoJobStore(dynamo, table),
-  executions: {
-    async start() {
-      executions++;
-    },
-  },
+  executions: countingExecutions,
   publisher,
   deadline: Date.now() + 15 * 60_000,
 };

@@ -6,16 +6,18 @@
 // written twice and which records lack exactly one outcome — all must be 0 — and what the faults
 // cost in API calls against the same run without faults.
 //
-// Then it runs the delivery ledger's random histories (test/support/ledger-model.ts), 5,000 by default.
+// Then it runs the delivery ledger's random histories (test/support/ledger-model.ts), 5,000 by default,
+// and the bulk job lifecycle's (test/support/bulk-model.ts), 2,000 by default.
 //
 //   npm run soak -- [--records 20000] [--rate 0.1] [--crash-rate 0.05] [--lock-rate 0.01] [--batch 500]
-//                   [--seed 1] [--bulk-locks] [--json] [--ledger-histories 5000]
+//                   [--seed 1] [--bulk-locks] [--json] [--ledger-histories 5000] [--bulk-histories 2000]
 import type { SinkConfigInput } from '../../lib/config/index.ts';
 import type { JsonObject } from '../../lib/records.ts';
 import type { Step } from '../../lib/sink/process-batch.ts';
 import type { FaultRuleInput, RouteName } from '../../local/emulator/faults.ts';
 import { type EventRecordInput, mskEvent } from '../../local/events/build-event.ts';
 import { leadStream, orderEvents, seededRandom, sequentialLeadState } from '../../local/events/generate.ts';
+import { runBulkHistories } from '../support/bulk-model.ts';
 import { runLedgerHistories } from '../support/ledger-model.ts';
 import { auditOutcomes, type CallCounts, callCounts, type OutcomeAudit, withSink } from './harness.ts';
 import {
@@ -35,7 +37,7 @@ export const SOAK_TOPICS = {
 } as const;
 
 export const soakConfig: SinkConfigInput = {
-  bulk: { pollInterval: '1s', maxPollInterval: '1s' },
+  bulk: { pollInterval: '1s', maxPollInterval: '5s' },
   mappings: [
     { topic: SOAK_TOPICS.leads, sobject: 'Lead', externalIdField: 'CustomId__c', unknownFields: 'ignore' },
     // Plain inserts: the non-idempotent case (a lost answer is settled by looking up Event_Key__c).
@@ -400,5 +402,25 @@ if (import.meta.main) {
       console.log(`Delivery ledger: an invariant broke\n${(error as Error).message}`);
     }
   }
-  process.exit(result.targets.every((t) => t.ok) && ledgerOk ? 0 : 1);
+  const bulkHistories = numberFlag(flags, 'bulk-histories', 2_000);
+  let bulkOk = true;
+  if (bulkHistories > 0) {
+    const started = performance.now();
+    try {
+      const ran = await runBulkHistories({
+        runs: bulkHistories,
+        seed: numberFlag(flags, 'seed', 1),
+        onProgress: (done) => {
+          if (done % 100 === 0) progress(`bulk histories: ${done} of ${bulkHistories}`);
+        },
+      });
+      console.log(
+        `Bulk job lifecycle: ${ran.toLocaleString('en-US')} random histories, every invariant held (${round((performance.now() - started) / 1000, 1)} s)`,
+      );
+    } catch (error) {
+      bulkOk = false;
+      console.log(`Bulk job lifecycle: an invariant broke\n${(error as Error).message}`);
+    }
+  }
+  process.exit(result.targets.every((t) => t.ok) && ledgerOk && bulkOk ? 0 : 1);
 }

@@ -112,6 +112,6 @@ describe('functions/bulk-poller (the Lambda handler)', () => {
       waitSeconds: 5,
       submittedAt: new Date().toISOString(),
     };
-    await expect(handler(input, context)).resolves.toEqual({ ...input, done: true });
+    await expect(handler(input, context)).resolves.toMatchObject({ ...input, done: true });
   });
 });

@@ -1,6 +1,8 @@
 // Bulk API 2.0 job steps against the emulator: each retryable and safe to call again.
+
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { encodeCsv } from '../../lib/csv/index.ts';
+import { isJobGone } from '../../lib/salesforce/bulk.ts';
 import { createFetchSend, type SendStreamed } from '../../lib/salesforce/http.ts';
 import { ResponseLostError } from '../../lib/salesforce/index.ts';
 import type { BulkJobInfo, SalesforceClient } from '../../lib/salesforce/types.ts';
@@ -79,11 +81,37 @@ test('every step can be called again: upload, close and abort of a job that is p
   expect(emu.org.list('Lead')).toHaveLength(3);
 });
 
-test('abort stops an open job; closing it afterwards reports it Aborted', async () => {
+test('abort stops an open job; closing it afterwards is refused: an aborted job never processes', async () => {
   const { client } = testClient(emu);
   const job = await client.bulk.create({ object: 'Lead', operation: 'insert' }, deadlineIn());
   await expect(client.bulk.abort(job.id, deadlineIn())).resolves.toMatchObject({ state: 'Aborted' });
-  await expect(client.bulk.close(job.id, deadlineIn())).resolves.toMatchObject({ state: 'Aborted' });
+  await expect(client.bulk.close(job.id, deadlineIn())).rejects.toMatchObject({ code: 'INVALIDJOBSTATE' });
+});
+
+test('a job Salesforce no longer has answers 404, which isJobGone tells apart', async () => {
+  const { client } = testClient(emu);
+  const job = await client.bulk.create({ object: 'Lead', operation: 'insert' }, deadlineIn());
+  emu.bulk.expire(job.id);
+  const error = await client.bulk.check(job.id, deadlineIn()).catch((e: unknown) => e);
+  expect(isJobGone(error)).toBe(true);
+  expect(isJobGone(new Error('other'))).toBe(false);
+});
+
+test('lists every ingest job of the org, with who created it and when', async () => {
+  const { client } = testClient(emu);
+  const created = [];
+  for (let i = 0; i < 3; i++)
+    created.push(await client.bulk.create({ object: 'Lead', operation: 'insert' }, deadlineIn()));
+  const listed = [];
+  for await (const job of client.bulk.list(deadlineIn())) listed.push(job);
+  expect(listed.map((j) => j.id).sort()).toEqual(created.map((j) => j.id).sort());
+  expect(listed[0]).toMatchObject({
+    object: 'Lead',
+    operation: 'insert',
+    state: 'Open',
+    createdById: created[0]!.createdById,
+  });
+  expect(created[0]!.createdById).toMatch(/^005/);
 });
 
 test('a job create whose response is lost is not resent (RESPONSE_LOST)', async () => {

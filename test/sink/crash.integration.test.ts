@@ -9,7 +9,7 @@ import { type Embedded, startEmbedded } from '../../local/runtime/embedded.ts';
 
 const config = parseConfig({
   maxRetries: 2,
-  bulk: { pollInterval: '1s', maxPollInterval: '1s' },
+  bulk: { pollInterval: '1s', maxPollInterval: '5s' },
   mappings: [
     {
       topic: 'sfdc-pushtopic-lead',

@@ -1,7 +1,7 @@
 // Logs carry coordinates, codes and counts: never record values (customer data) nor secrets.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/index.ts';
-import type { SinkLogger } from '../../lib/sink/logger.ts';
+import type { SinkLogger } from '../../lib/logger.ts';
 import { mskEvent } from '../../local/events/build-event.ts';
 import { leadStream, orderEvents } from '../../local/events/generate.ts';
 import { type Embedded, startEmbedded } from '../../local/runtime/embedded.ts';

@@ -20,26 +20,37 @@ afterEach(async () => {
 });
 
 /** Submits a bulk unit but runs no execution, so the test drives the poller itself. */
-async function submitted(count: number): Promise<{ sink: Embedded; input: BulkExecutionInput }> {
-  sink = await startEmbedded({ config, emulator: { bulkProcessingDelayMs: 1 }, waitMs: 1 });
+async function submitted(
+  count: number,
+  processingMs = 1,
+): Promise<{ sink: Embedded; input: BulkExecutionInput }> {
+  sink = await startEmbedded({ config, emulator: { bulkProcessingDelayMs: processingMs }, waitMs: 1 });
   const started: BulkExecutionInput[] = [];
   sink.executions.start = async (_name, input) => {
     started.push(input);
+    return 'running';
   };
+  sink.executions.status = async () => 'RUNNING';
   await sink.invoke(mskEvent(orderEvents({ count, partitions: 1 })));
   expect(started).toHaveLength(1);
   return { sink, input: started[0]! };
 }
 
-async function pollUntilDone(s: Embedded, input: BulkExecutionInput, publisher = createMemoryPublisher()) {
+async function pollUntilDone(
+  s: Embedded,
+  input: BulkExecutionInput,
+  publisher = createMemoryPublisher(),
+  now?: () => Date,
+) {
   let next = input;
   for (let i = 0; i < 200 && !next.done; i++) {
     next = await pollBulkJob(next, {
       config,
-      salesforce: s.salesforce,
+      salesforce: async () => s.salesforce,
       jobs: s.jobs,
       publisher,
       deadline: Date.now() + 60_000,
+      ...(now ? { now } : {}),
     });
     if (!next.done) await new Promise((r) => setTimeout(r, 5));
   }
@@ -85,6 +96,42 @@ describe('bulk poller', () => {
     expect(new Set(keys).size).toBe(1200);
     // Every outcome carries the job's end time, not the time of the run that published it.
     expect(new Set(publisher.outcomes.map((o) => o.timestamp)).size).toBe(1);
+  });
+});
+
+describe('a job that ends without the sink', () => {
+  it('deleted by Salesforce before its results were read: its rows get OUTCOME_UNKNOWN, not failed for a reason', async () => {
+    const { sink: s, input } = await submitted(3);
+    s.emulator!.bulk.expire(input.jobId);
+    const { publisher, next } = await pollUntilDone(s, input);
+    expect(next.done).toBe(true);
+    expect(publisher.outcomes.map((o) => [o.status, o.errors[0]?.code, o.bulkJobId])).toEqual(
+      Array.from({ length: 3 }, () => ['failed', 'OUTCOME_UNKNOWN', input.jobId]),
+    );
+    expect(await s.jobs.inFlight('local')).toBe(0);
+  });
+
+  it('still running past Salesforce’s job lifetime is aborted; while the abort fails, the unit stays open', async () => {
+    const { sink: s, input } = await submitted(3, 60_000);
+    s.emulator!.faults.add({ route: 'bulk', method: 'PATCH', fault: 'status', status: 500, times: 'always' });
+    const later = () => new Date(Date.now() + 8 * 24 * 3600 * 1000);
+    const round = await pollBulkJob(input, {
+      config,
+      salesforce: async () => s.salesforce,
+      jobs: s.jobs,
+      publisher: createMemoryPublisher(),
+      deadline: Date.now() + 60_000,
+      now: later,
+    }).catch((error: unknown) => error);
+    expect(round).toBeInstanceOf(Error);
+    expect((await s.jobs.get(input.unitKey))?.state).toBe('started');
+    expect(await s.jobs.inFlight('local')).toBe(1);
+    s.emulator!.faults.clear();
+    const { publisher } = await pollUntilDone(s, input, createMemoryPublisher(), later);
+    expect(publisher.outcomes.map((o) => [o.status, o.errors[0]?.code])).toEqual(
+      Array.from({ length: 3 }, () => ['failed', 'UNPROCESSED']),
+    );
+    expect((await s.jobs.get(input.unitKey))?.state).toBe('done');
   });
 });
 
@@ -141,14 +188,14 @@ describe('closing a resubmission chain', () => {
       waitMs: 1,
     });
     const jobs = sink.jobs;
-    const advance = jobs.advance.bind(jobs);
+    const write = jobs.write.bind(jobs);
     let failed = false;
-    jobs.advance = async (unitKey, expect, next, fields) => {
-      if (expect === 'continued' && next === 'done' && !failed) {
+    jobs.write = async (unitKey, guard, changes, expire) => {
+      if (guard.state === 'continued' && changes.state === 'done' && !failed) {
         failed = true;
         throw new Error('DynamoDB throttled');
       }
-      return advance(unitKey, expect, next, fields);
+      return write(unitKey, guard, changes, expire);
     };
     await sink.deliver(mskEvent(orderEvents({ count: 20, partitions: 1 })));
     await sink.settle();

@@ -11,7 +11,7 @@ const COMPARED = ['LastName', 'FirstName', 'Company', 'Email', 'Status', 'Title'
 
 const baseConfig: SinkConfigInput = {
   maxRetries: 3,
-  bulk: { pollInterval: '1s', maxPollInterval: '2s' },
+  bulk: { pollInterval: '1s', maxPollInterval: '5s' },
   mappings: [
     {
       topic: 'sfdc-pushtopic-lead',

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../local/stand-ins/dynamodb.ts';
-import { type CorrelationRow, dynamoJobStore } from './job-store.ts';
+import { dynamoJobStore } from './dynamodb-store.ts';
+import type { BulkUnit, CorrelationRow } from './store.ts';
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {
@@ -11,14 +12,21 @@ beforeAll(async () => {
 });
 afterAll(() => dynamo.close());
 
-const unit = (unitKey: string, records: number) => ({
+const unit = (unitKey: string, records: number): BulkUnit => ({
   unitKey,
   group: 'g',
+  state: 'intent',
   sobject: 'Order_Event__c',
-  operation: 'insert' as const,
+  operation: 'insert',
   matchColumns: ['Event_Key__c'],
   records,
+  chunks: 0,
+  published: 0,
+  attempt: 0,
+  chain: [],
   createdAt: '2025-01-01T00:00:00.000Z',
+  successors: 0,
+  resultChunks: 0,
 });
 
 async function chunkSizes(unitKey: string, chunks: number): Promise<number[]> {
@@ -45,7 +53,7 @@ describe('correlation chunks', () => {
   it('incompressible keys just under 16 KiB: every chunk under 350 KB, every key kept', async () => {
     const store = dynamoJobStore(dynamo.client, dynamo.table);
     const rows = Array.from({ length: 120 }, (_, i) => row(i, randomBytes(12_000).toString('base64')));
-    const stored = await store.putIntent(unit('u-incompressible', rows.length), rows);
+    const stored = await store.create(unit('u-incompressible', rows.length), rows);
 
     expect(stored.chunks).toBeGreaterThan(1);
     for (const size of await chunkSizes('u-incompressible', stored.chunks))
@@ -57,7 +65,7 @@ describe('correlation chunks', () => {
     const store = dynamoJobStore(dynamo.client, dynamo.table);
     const huge = randomBytes(562_500).toString('base64');
     const rows = [row(0, 'k-0'), row(1, huge), row(2, null)];
-    const stored = await store.putIntent(unit('u-huge', rows.length), rows);
+    const stored = await store.create(unit('u-huge', rows.length), rows);
 
     const [size] = await chunkSizes('u-huge', stored.chunks);
     expect(size).toBeLessThan(2_000);

@@ -1,12 +1,28 @@
-// The outcomes the sink decides, as the ledger stores them (without the record's coordinates) and as
-// they are published (the stored outcome plus the redelivered record's coordinates and key).
-import type { LegacyResult, StoredOutcome } from '../checkpoint/ledger.ts';
+// The outcomes the sink and the bulk poller decide, as they are stored (without the record's coordinates:
+// the ledger's entries, a bulk unit's results) and as they are published (the stored outcome plus the
+// record's coordinates and key). One builder for both, so a realtime and a bulk outcome say things alike.
 import type { Mode, Operation } from '../config/index.ts';
-import type { Outcome, OutcomeError } from '../outcomes/outcome.ts';
 import type { Rejection } from '../records.ts';
 import type { ResolvedRecord } from '../resolve/resolve.ts';
-import { SalesforceClientError } from '../salesforce/index.ts';
+import { SalesforceClientError } from '../salesforce/errors.ts';
 import type { RecordResult } from '../salesforce/types.ts';
+import type { Outcome, OutcomeError } from './outcome.ts';
+
+/**
+ * An outcome as stored before it is published: everything but the record's coordinates and key, which
+ * the record (redelivered, or kept with a bulk unit) provides.
+ */
+export type StoredOutcome = Omit<Outcome, 'topic' | 'partition' | 'offset' | 'key'>;
+
+/** An outcome stored by an earlier version of the sink: sObject, operation and mode come from the mapping. */
+export interface LegacyResult {
+  status: 'succeeded' | 'failed';
+  salesforceId?: string;
+  created?: boolean;
+  errors: OutcomeError[];
+  attempts: number;
+  at?: string;
+}
 
 /** What a published outcome takes from the record itself. */
 export interface OutcomeSubject {
@@ -34,16 +50,33 @@ export function storedOf(
   result: Pick<RecordResult, 'status' | 'errors' | 'attempts'> & { salesforceId?: string; created?: boolean },
   at: Date,
 ): StoredOutcome {
+  return storedResult(targetOf(record), result, at);
+}
+
+/**
+ * The outcome to store for what a write (realtime, or a bulk job's row) came to; the target's Id stands
+ * in when the result has none.
+ *
+ * @example
+ * storedResult({ sobject: 'Lead', operation: 'upsert', mode: 'bulk' }, row, jobEnd, { bulkJobId });
+ */
+export function storedResult(
+  target: Target,
+  result: Pick<RecordResult, 'status' | 'errors' | 'attempts'> & { salesforceId?: string; created?: boolean },
+  at: Date,
+  bulk?: { bulkJobId: string },
+): StoredOutcome {
   const stored: StoredOutcome = {
     status: result.status,
-    sobject: record.mapping.sobject,
-    operation: record.operation,
-    mode: record.mapping.mode,
+    sobject: target.sobject,
+    operation: target.operation,
+    mode: target.mode,
     errors: result.errors,
     attempts: result.attempts,
     timestamp: at.toISOString(),
   };
-  const id = result.salesforceId ?? (record.address?.field === 'Id' ? record.address.value : undefined);
+  if (bulk) stored.bulkJobId = bulk.bulkJobId;
+  const id = result.salesforceId ?? target.salesforceId;
   if (id) stored.salesforceId = id;
   if (result.created !== undefined) stored.created = result.created;
   return stored;
@@ -132,6 +165,15 @@ export function unknownInsert(): OutcomeError {
     code: OUTCOME_UNKNOWN,
     message:
       'the insert was sent but its answer was lost (crash or connection loss); it is not sent again to avoid a duplicate: check whether the record exists, or configure externalIdField to make writes idempotent',
+    fields: [],
+  };
+}
+
+/** A bulk row whose job Salesforce no longer has before its result could be read. */
+export function unknownBulkRow(jobId: string): OutcomeError {
+  return {
+    code: OUTCOME_UNKNOWN,
+    message: `bulk job ${jobId} no longer exists (Salesforce deletes jobs 7 days after their creation) and this record's result was never read: check the record in Salesforce`,
     fields: [],
   };
 }

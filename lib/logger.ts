@@ -1,6 +1,6 @@
 /**
- * The logging the sink needs: structured lines with attributes. Powertools' Logger satisfies it; tests
- * pass a collector. Attributes carry coordinates, codes and counts, never record values or secrets.
+ * The logging the sink and the bulk poller need: structured lines with attributes. Powertools' Logger
+ * satisfies it; tests pass a collector. Attributes carry coordinates, codes and counts, never record values or secrets.
  */
 export interface SinkLogger {
   debug(message: string, attributes?: Record<string, unknown>): void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBulkError } from './poll.ts';
+import { parseBulkError } from './results.ts';
 
 describe('parseBulkError', () => {
   it.each([
