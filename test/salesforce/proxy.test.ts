@@ -94,7 +94,7 @@ describe('Salesforce through an HTTP proxy (proxyUrl)', () => {
     };
     const config = parseConfig({
       proxyUrl: proxy.url,
-      bulk: { pollInterval: '0s', maxPollInterval: '0s' },
+      bulk: { pollInterval: '0s', maxPollInterval: '5s' },
       mappings: [
         { topic: 'leads', sobject: 'Lead', externalIdField: 'CustomId__c', unknownFields: 'ignore' },
         { topic: 'orders', sobject: 'Lead', operation: 'insert', mode: 'bulk', eventType: 'override' },

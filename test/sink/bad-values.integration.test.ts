@@ -19,7 +19,7 @@ const LEAD_IDS = 'lead-ids';
 const config: SinkConfigInput = {
   maxRetries: 1,
   maxRedeliveries: 1,
-  bulk: { pollInterval: '1s', maxPollInterval: '1s' },
+  bulk: { pollInterval: '1s', maxPollInterval: '5s' },
   mappings: [
     { topic: LEADS, sobject: 'Lead', externalIdField: 'CustomId__c' },
     { topic: LEADS_BULK, sobject: 'Lead', externalIdField: 'CustomId__c', mode: 'bulk' },
