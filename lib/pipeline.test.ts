@@ -86,3 +86,29 @@ describe('prepareBatch', () => {
     expect(rejections[0]).toMatchObject({ code: 'VALUE_NOT_ENCODABLE', fields: ['Code__c'] });
   });
 });
+
+describe('record objects', () => {
+  it('a polluted Object.prototype adds no field: the stages read own keys only', () => {
+    const event = mskEvent([
+      {
+        topic: 'leads',
+        partition: 0,
+        offset: 1,
+        value: { _EventType: 'updated', Id: '00Q7R00001lsWLiUAM', LastName: 'Doe' },
+      },
+    ]);
+    Object.defineProperty(Object.prototype, 'Company', {
+      value: 'Evil',
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    try {
+      const { shaped, rejections } = prepareBatch(recordsOfEvent(event), options);
+      expect(rejections).toEqual([]);
+      expect(Object.keys(shaped[0]!.fields)).toEqual(['Id', 'LastName']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).Company;
+    }
+  });
+});

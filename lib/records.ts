@@ -59,21 +59,6 @@ export function fieldObject(): JsonObject {
   return new RecordObject();
 }
 
-/**
- * Makes a parsed JSON object a record object in place: its own keys stay, nothing is inherited.
- *
- * @example
- * asFieldObject(JSON.parse(text)).constructor; // undefined
- */
-export function asFieldObject(value: object): JsonObject {
-  return Object.setPrototypeOf(value, NO_PROTOTYPE) as JsonObject;
-}
-
-/** Whether an object inherits nothing (a record object, or a null-prototype object). */
-export function inheritsNothing(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === null || proto === NO_PROTOTYPE;
-}
 export type JsonValue = string | number | boolean | null | ExactNumber | JsonValue[] | JsonObject;
 
 /** A record whose value decoded to a JSON object. */

@@ -10,7 +10,7 @@ function eachColumn(fields: JsonObject, visit: (column: string, value: JsonValue
   for (const name in fields) {
     const value = fields[name]!;
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isExactNumber(value)) {
-      for (const inner in value) visit(`${name}.${inner}`, (value as JsonObject)[inner]!);
+      for (const inner of Object.keys(value)) visit(`${name}.${inner}`, (value as JsonObject)[inner]!);
     } else visit(name, value);
   }
 }

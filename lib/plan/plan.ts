@@ -70,7 +70,7 @@ function relationshipColumns(record: ShapedRecord): string {
     const value = record.fields[name]!;
     if (typeof value !== 'object' || value === null || Array.isArray(value) || isExactNumber(value)) continue;
     columns ??= [];
-    for (const inner in value) columns.push(`${name}.${inner}`.toLowerCase());
+    for (const inner of Object.keys(value)) columns.push(`${name}.${inner}`.toLowerCase());
   }
   return columns ? columns.sort().join(',') : '';
 }

@@ -74,16 +74,31 @@ class Ambiguous {
 
 type Found = JsonValue | undefined | Ambiguous;
 
+const lookedUp = new WeakMap<TopicMapping, readonly string[]>();
+/** The fields resolve reads of a mapping's records, lower-cased, worked out once per mapping. */
+function lookedUpOf(mapping: TopicMapping): readonly string[] {
+  let fields = lookedUp.get(mapping);
+  if (!fields) {
+    fields = [
+      '_objecttype',
+      '_eventtype',
+      'id',
+      ...(mapping.externalIdField ? [mapping.externalIdField.toLowerCase()] : []),
+    ];
+    lookedUp.set(mapping, fields);
+  }
+  return fields;
+}
+
 /**
  * Case-insensitive lookup of several fields in one pass over the record's own keys (Salesforce field
  * names are case-insensitive). Keys that differ only in case and disagree are ambiguous: which one
  * Salesforce would take is unknowable.
  */
-function fieldValues(value: DecodedRecord['value'], fields: readonly string[]): Found[] {
-  const wanted = fields.map((f) => f.toLowerCase());
+function fieldValues(value: DecodedRecord['value'], wanted: readonly string[]): Found[] {
   const keys: Array<string | undefined> = [];
   let others: Array<string[] | undefined> | undefined;
-  for (const key in value) {
+  for (const key of Object.keys(value)) {
     // Only a key of a wanted length can be a spelling of it: most keys are never lower-cased.
     let i = -1;
     for (let j = 0; j < wanted.length; j++) {
@@ -102,7 +117,7 @@ function fieldValues(value: DecodedRecord['value'], fields: readonly string[]): 
       others[i] = list;
     }
   }
-  return fields.map((_, i) => {
+  return wanted.map((_, i) => {
     const ambiguous = others?.[i];
     if (ambiguous) return new Ambiguous(ambiguous);
     const key = keys[i];
@@ -136,12 +151,7 @@ export function resolveRecord(record: DecodedRecord, mappings: MappingIndex): Re
     );
   }
   const ext = mapping.externalIdField;
-  const [objectType, eventType, rawId, rawExt] = fieldValues(record.value, [
-    '_ObjectType',
-    '_EventType',
-    'Id',
-    ...(ext ? [ext] : []),
-  ]);
+  const [objectType, eventType, rawId, rawExt] = fieldValues(record.value, lookedUpOf(mapping));
   if (objectType instanceof Ambiguous) return ambiguity(record, objectType);
   if (typeof objectType === 'string' && objectType.toLowerCase() !== mapping.sobject.toLowerCase()) {
     return reject(

@@ -37,7 +37,7 @@ function isPlainObject(value: JsonValue): value is JsonObject {
 /** A nested `{ExternalIdField: value}` that sets a lookup by the parent's external id. */
 function asReference(value: JsonObject): [string, string | number] | undefined {
   let field: string | undefined;
-  for (const key in value) {
+  for (const key of Object.keys(value)) {
     if (field !== undefined) return undefined;
     field = key;
   }
@@ -105,7 +105,7 @@ export function shapeRecord(record: ResolvedRecord, schema?: SObjectSchema): Sha
   };
 
   const value = record.value;
-  for (const name in value) {
+  for (const name of Object.keys(value)) {
     const { lower, valid } = fieldName(name);
     if (METADATA.has(lower) || ignored.has(lower)) continue;
     if (!valid) {
