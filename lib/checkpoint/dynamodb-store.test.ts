@@ -3,10 +3,14 @@
 // over once, by the first event source that reads them.
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../local/stand-ins/dynamodb.ts';
-import { dynamoCheckpointStore, legacyCheckpointKey } from './dynamodb-store.ts';
+import {
+  checkpointKey as checkpointKeyOf,
+  dynamoCheckpointStore,
+  legacyCheckpointKey,
+} from './dynamodb-store.ts';
 import { emptyCheckpoint, encodeEntries, ledgerOf, type StoredOutcome } from './ledger.ts';
 import { CheckpointConflictError } from './store.ts';
 
@@ -68,5 +72,43 @@ describe('checkpoints in DynamoDB', () => {
     expect(
       (await store.load({ group: 'old', source: 'cluster-b' }, ['orders-0'])).get('orders-0')!.watermark,
     ).toBe(-1);
+  });
+
+  it('two writers of one version with the same spilled change: the loser leaves the winner readable', async () => {
+    const store = dynamoCheckpointStore(dynamo.client, dynamo.table);
+    const scope = { group: 'g', source: 'cluster-same' };
+    const base = emptyCheckpoint('leads-1');
+    await store.save(scope, base);
+    const [a, b] = await Promise.all(
+      [0, 1].map(async () => (await store.load(scope, ['leads-1'])).get('leads-1')!),
+    );
+    const messages = Array.from({ length: 2_000 }, () => randomBytes(600).toString('base64'));
+    for (const checkpoint of [a!, b!])
+      for (let offset = 0; offset < messages.length; offset++)
+        ledgerOf(checkpoint).markApplied(offset, failure(messages[offset]!));
+    await store.save(scope, a!);
+    await expect(store.save(scope, b!)).rejects.toBeInstanceOf(CheckpointConflictError);
+    const loaded = (await store.load(scope, ['leads-1'])).get('leads-1')!;
+    expect(loaded.entries).toEqual(a!.entries);
+  });
+
+  it('a carried-over checkpoint of an earlier version is not carried over again once the scoped one is gone', async () => {
+    const store = dynamoCheckpointStore(dynamo.client, dynamo.table);
+    const doc = DynamoDBDocumentClient.from(dynamo.client);
+    const scope = { group: 'older', source: 'cluster-a' };
+    await doc.send(
+      new PutCommand({
+        TableName: dynamo.table,
+        Item: { pk: legacyCheckpointKey('older', 'orders-0'), watermark: 41, version: 7, updatedAt: 'then' },
+      }),
+    );
+    const first = (await store.load(scope, ['orders-0'])).get('orders-0')!;
+    expect(first.watermark).toBe(41);
+    await store.save(scope, first);
+    // The scoped checkpoint is removed (the topic was re-created and the table cleaned): start fresh.
+    await doc.send(
+      new DeleteCommand({ TableName: dynamo.table, Key: { pk: checkpointKeyOf(scope, 'orders-0') } }),
+    );
+    expect((await store.load(scope, ['orders-0'])).get('orders-0')!.watermark).toBe(-1);
   });
 });

@@ -7,7 +7,7 @@
 // Checkpoints written before they were scoped to the event source (key `ckpt#<group>#<partition>`) are
 // read once: the first event source to load one claims it and carries its progress over; another
 // source starts fresh instead of skipping offsets that were never its own.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -38,7 +38,12 @@ export const checkpointKey = (scope: CheckpointScope, partition: string) =>
 /** The key checkpoints had before they were scoped to the event source. */
 export const legacyCheckpointKey = (group: string, partition: string) => `ckpt#${group}#${partition}`;
 
-const partKey = (bytes: Uint8Array) => `ckptpart#${createHash('sha256').update(bytes).digest('hex')}`;
+/**
+ * A part's key: the checkpoint's, the version being written and a nonce, so two writers of one version
+ * never share a part (the loser deletes only its own).
+ */
+const partKey = (pk: string, version: number, nonce: string, n: number) =>
+  `ckptpart#${pk}#${version}#${nonce}#${n}`;
 
 interface CheckpointItem {
   pk: string;
@@ -51,8 +56,9 @@ interface CheckpointItem {
   source?: string;
   version: number;
   updatedAt: string;
-  /** Legacy items only: the event source that carried its progress over. */
+  /** Legacy items only: the event source that carried its progress over, and whether it has. */
   claimedBy?: string;
+  carriedOver?: boolean;
 }
 
 /**
@@ -65,6 +71,8 @@ export function dynamoCheckpointStore(client: DynamoDBClient, table: string): Ch
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   /** Parts each loaded or saved checkpoint lists, so the next save can delete the ones it no longer needs. */
   const partsListed = new WeakMap<PartitionCheckpoint, string[]>();
+  /** Checkpoints carried over from a legacy item, until their first save marks it carried over. */
+  const legacyOf = new WeakMap<PartitionCheckpoint, string>();
 
   async function getAll(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
@@ -126,9 +134,11 @@ export function dynamoCheckpointStore(client: DynamoDBClient, table: string): Ch
         new UpdateCommand({
           TableName: table,
           Key: { pk: key },
-          UpdateExpression: 'SET claimedBy = :s',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claimedBy) OR claimedBy = :s)',
-          ExpressionAttributeValues: { ':s': source },
+          // The version moves too: a writer of the earlier version still running fails its next write.
+          UpdateExpression: 'SET claimedBy = :s, version = if_not_exists(version, :zero) + :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(carriedOver) AND (attribute_not_exists(claimedBy) OR claimedBy = :s)',
+          ExpressionAttributeValues: { ':s': source, ':zero': 0, ':one': 1 },
         }),
       );
       return true;
@@ -153,10 +163,13 @@ export function dynamoCheckpointStore(client: DynamoDBClient, table: string): Ch
       for (const partition of missing) {
         const key = legacyCheckpointKey(scope.group, partition);
         const item = legacy.get(key) as CheckpointItem | undefined;
-        if (!item || (item.claimedBy !== undefined && item.claimedBy !== scope.source)) continue;
+        if (!item || item.carriedOver || (item.claimedBy !== undefined && item.claimedBy !== scope.source))
+          continue;
         if (!(await claim(key, scope.source))) continue;
         // Version 0: the scoped item does not exist yet, and the first save creates it.
-        out.set(partition, await checkpointFrom(partition, item, 0));
+        const adopted = await checkpointFrom(partition, item, 0);
+        legacyOf.set(adopted, key);
+        out.set(partition, adopted);
       }
       return out;
     },
@@ -177,7 +190,8 @@ export function dynamoCheckpointStore(client: DynamoDBClient, table: string): Ch
           const chunks: Buffer[] = [];
           for (let at = 0; at < compressed.length; at += PART_BYTES)
             chunks.push(compressed.subarray(at, at + PART_BYTES));
-          parts = chunks.map(partKey);
+          const nonce = randomBytes(8).toString('hex');
+          parts = chunks.map((_, n) => partKey(item.pk, item.version, nonce, n));
           await writeAll(chunks.map((data, i) => ({ PutRequest: { Item: { pk: parts[i], data } } })));
           item.parts = parts;
         }
@@ -203,6 +217,19 @@ export function dynamoCheckpointStore(client: DynamoDBClient, table: string): Ch
       }
       checkpoint.version += 1;
       partsListed.set(checkpoint, parts);
+      const legacy = legacyOf.get(checkpoint);
+      if (legacy) {
+        // Carried over: never read again (a deleted scoped item must not bring the old watermark back).
+        await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: legacy },
+            UpdateExpression: 'SET carriedOver = :t',
+            ExpressionAttributeValues: { ':t': true },
+          }),
+        );
+        legacyOf.delete(checkpoint);
+      }
       const stale = previous.filter((p) => !parts.includes(p));
       await writeAll(stale.map((pk) => ({ DeleteRequest: { Key: { pk } } })));
     },

@@ -28,10 +28,11 @@
 // | `markSent`          | none, retrying, sent (sender gone)      | sent       | deliveries, lastError        |
 // | `restoreUnsent`     | sent (marked by this invocation)        | the entry before `markSent`            |
 // | `handBackSent`      | sent                                   | sent       | the marker; deliveries + 1   |
+// | `holdSent`          | sent                                   | sent       | the marker; deliveries       |
 // | `markRetrying`      | none, retrying, sent, submitting        | retrying   | deliveries + 1               |
 // |   … past budget     |                                        | applied    | (failed with the last error) |
 // | `markApplied`       | none, retrying, sent, submitting        | applied    |                              |
-// | `markSubmitting`    | none, retrying                          | submitting | deliveries                   |
+// | `markSubmitting`    | none, retrying, sent (sender gone)      | submitting | deliveries                   |
 // | `forgetSubmission`  | submitting                             | retrying or none | deliveries            |
 // | `markTracked`       | submitting                             | tracked    |                              |
 // | `markDone`          | applied                                | done       |                              |
@@ -203,6 +204,13 @@ function transitions(checkpoint: PartitionCheckpoint) {
       set(offset, { state: 'sent', deliveries, lastError: capError(error) });
       return 'handed-back';
     },
+    holdSent(offset: number) {
+      // An org-wide condition stopped the record, not the record itself: nothing is counted, but a write
+      // that may have taken effect keeps its marker.
+      const before = require('holdSent', offset, ['sent']) as Extract<Entry, { state: 'sent' }>;
+      const { sender: _, ...kept } = before;
+      return set(offset, kept);
+    },
     markRetrying(
       offset: number,
       error: OutcomeError,
@@ -219,7 +227,9 @@ function transitions(checkpoint: PartitionCheckpoint) {
       return set(offset, { state: 'applied', outcome: capOutcome(outcome) });
     },
     markSubmitting(offset: number, unitKey: string) {
-      const before = require('markSubmitting', offset, ['none', 'retrying']);
+      // From sent: a record written realtime before its mapping moved to bulk (an upsert or update is
+      // replayed, an insert was looked up first).
+      const before = require('markSubmitting', offset, ['none', 'retrying', 'sent']);
       return set(offset, { state: 'submitting', unitKey, deliveries: deliveriesOf(before) });
     },
     forgetSubmission(offset: number) {
@@ -445,6 +455,7 @@ export function openLedger(
     restoreUnsent: (r: LedgerRecord, before: Entry | undefined) => of(r).restoreUnsent(r.offset, before),
     handBackSent: (r: LedgerRecord, error: OutcomeError, max: number) =>
       of(r).handBackSent(r.offset, error, max),
+    holdSent: (r: LedgerRecord) => of(r).holdSent(r.offset),
     markRetrying: (
       r: LedgerRecord,
       error: OutcomeError,

@@ -197,7 +197,11 @@ export function unknownWrite(operation: string, last: OutcomeError | undefined):
 }
 
 /** A write that was sent before and that the current configuration no longer allows to settle. */
-export function unknownAfterChange(rejection: Rejection): OutcomeError {
+export function unknownAfterChange(rejection: {
+  code: string;
+  message: string;
+  fields: string[];
+}): OutcomeError {
   return {
     code: OUTCOME_UNKNOWN,
     message: `a write of this record was sent earlier and its answer was lost; the current configuration rejects it (${rejection.code}: ${rejection.message}), so it is not sent again: check the record in Salesforce`,

@@ -3,12 +3,14 @@
 // counter and the latest Sforce-Limit-Info reading.
 import type { Authenticator, Session } from './auth.ts';
 import {
+  ApiDisabledError,
   ConcurrencyLimitError,
   DailyApiLimitError,
   DeadlineExceededError,
   MaintenanceError,
   ResponseLostError,
   SalesforceApiError,
+  SalesforceClientError,
   SalesforceUnavailableError,
   SessionRejectedError,
   TransportError,
@@ -81,6 +83,7 @@ interface Problem {
 }
 
 const MAINTENANCE_CODE = 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE';
+const API_DISABLED = new Set(['API_DISABLED_FOR_ORG', 'API_CURRENTLY_DISABLED']);
 const isMaintenance = (errorCode: string, message: string) =>
   errorCode === MAINTENANCE_CODE || /maintenance/i.test(message);
 
@@ -138,148 +141,157 @@ export function createApi(options: ApiOptions): Api {
     let replayedAfterRefresh = false;
     let problem: Problem | undefined;
     const pathOnly = request.path.split('?')[0];
-    for (;;) {
-      const startedAt = options.now();
-      if (startedAt >= context.deadline) {
-        if (!problem) throw new DeadlineExceededError(`send ${request.what}`);
-        unavailable(
-          request,
-          problem,
-          attempts,
-          "; the invocation's deadline passed before another attempt",
-          maybeAppliedBefore,
-        );
-      }
-      const session = await auth.session(context.deadline);
-      // The session may come from another client sharing the process cache: mask it here too.
-      redactor.add(session.accessToken);
-      // An idempotent attempt is cut at the deadline (a retry is harmless); a non-idempotent one gets
-      // its full timeout, since cutting it short would leave its outcome unknown.
-      const timeout = request.idempotent
-        ? Math.max(1, Math.min(options.requestTimeout, context.deadline - startedAt))
-        : options.requestTimeout;
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${session.accessToken}`,
-        accept: request.accept ?? 'application/json',
-        ...request.headers,
-      };
-      if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
-      attempts++;
-      calls++;
-      let response: R | undefined;
-      try {
-        response = await sendOnce(
-          {
-            method: request.method,
-            url: url(session, request.path),
-            headers,
-            ...(request.body === undefined ? {} : { body: request.body }),
-          },
-          timeout,
-        );
-      } catch (error) {
-        if (!(error instanceof TransportError)) throw error;
-        logger.debug('Salesforce call failed below HTTP', {
-          method: request.method,
-          path: pathOnly,
-          code: error.code,
-          attempt: attempts,
-        });
-        if (error.sent && !request.idempotent) throw new ResponseLostError(request.what, error.message);
-        if (error.sent) maybeAppliedBefore = true;
-        problem = {
-          code: error.code,
-          message: error.message,
-          ...(error.code === 'CONNECTION_FAILED'
-            ? { kind: 'unreachable' as const, host: new URL(session.instanceUrl).host }
-            : {}),
+    try {
+      for (;;) {
+        const startedAt = options.now();
+        if (startedAt >= context.deadline) {
+          if (!problem) throw new DeadlineExceededError(`send ${request.what}`);
+          unavailable(
+            request,
+            problem,
+            attempts,
+            "; the invocation's deadline passed before another attempt",
+            maybeAppliedBefore,
+          );
+        }
+        const session = await auth.session(context.deadline);
+        // The session may come from another client sharing the process cache: mask it here too.
+        redactor.add(session.accessToken);
+        // An idempotent attempt is cut at the deadline (a retry is harmless); a non-idempotent one gets
+        // its full timeout, since cutting it short would leave its outcome unknown.
+        const timeout = request.idempotent
+          ? Math.max(1, Math.min(options.requestTimeout, context.deadline - startedAt))
+          : options.requestTimeout;
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${session.accessToken}`,
+          accept: request.accept ?? 'application/json',
+          ...request.headers,
         };
-      }
-      if (response) {
-        track(response.headers);
-        logger.debug('Salesforce call', {
-          method: request.method,
-          path: pathOnly,
-          status: response.status,
-          attempt: attempts,
-          ms: options.now() - startedAt,
-        });
-        const text = response.status >= 400 ? await errorText(response) : '';
-        const verdict = classifyResponse(response.status, text);
-        switch (verdict.kind) {
-          case 'ok':
-            return { response, attempts, maybeAppliedBefore };
-          case 'session':
-            if (replayedAfterRefresh) throw new SessionRejectedError(redactor.redact(verdict.error.message));
-            await auth.refresh(session, context.deadline);
-            replayedAfterRefresh = true;
-            continue;
-          case 'daily-limit':
-            throw new DailyApiLimitError(redactor.redact(verdict.error.message));
-          case 'fail': {
-            const { errorCode, message, fields } = verdict.error;
-            if (errorCode === MAINTENANCE_CODE) throw new MaintenanceError(redactor.redact(message));
-            throw new SalesforceApiError(
-              response.status,
-              errorCode,
-              redactor.redact(message),
-              fields,
-              request.what,
-            );
-          }
-          case 'retry': {
-            const { errorCode, message } = verdict.error;
-            const safeMessage = redactor.redact(message);
-            // 500/502/504: Salesforce may have applied the request before answering so.
-            if (!verdict.unprocessed) maybeAppliedBefore = true;
-            if (!verdict.unprocessed && !request.idempotent) {
-              throw new ResponseLostError(
+        if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+        attempts++;
+        calls++;
+        let response: R | undefined;
+        try {
+          response = await sendOnce(
+            {
+              method: request.method,
+              url: url(session, request.path),
+              headers,
+              ...(request.body === undefined ? {} : { body: request.body }),
+            },
+            timeout,
+          );
+        } catch (error) {
+          if (!(error instanceof TransportError)) throw error;
+          logger.debug('Salesforce call failed below HTTP', {
+            method: request.method,
+            path: pathOnly,
+            code: error.code,
+            attempt: attempts,
+          });
+          if (error.sent && !request.idempotent) throw new ResponseLostError(request.what, error.message);
+          if (error.sent) maybeAppliedBefore = true;
+          problem = {
+            code: error.code,
+            message: error.message,
+            ...(error.code === 'CONNECTION_FAILED'
+              ? { kind: 'unreachable' as const, host: new URL(session.instanceUrl).host }
+              : {}),
+          };
+        }
+        if (response) {
+          track(response.headers);
+          logger.debug('Salesforce call', {
+            method: request.method,
+            path: pathOnly,
+            status: response.status,
+            attempt: attempts,
+            ms: options.now() - startedAt,
+          });
+          const text = response.status >= 400 ? await errorText(response) : '';
+          const verdict = classifyResponse(response.status, text);
+          switch (verdict.kind) {
+            case 'ok':
+              return { response, attempts, maybeAppliedBefore };
+            case 'session':
+              if (replayedAfterRefresh)
+                throw new SessionRejectedError(redactor.redact(verdict.error.message));
+              await auth.refresh(session, context.deadline);
+              replayedAfterRefresh = true;
+              continue;
+            case 'daily-limit':
+              throw new DailyApiLimitError(redactor.redact(verdict.error.message));
+            case 'fail': {
+              const { errorCode, message, fields } = verdict.error;
+              if (errorCode === MAINTENANCE_CODE) throw new MaintenanceError(redactor.redact(message));
+              if (API_DISABLED.has(errorCode))
+                throw new ApiDisabledError(errorCode, redactor.redact(message));
+              throw new SalesforceApiError(
+                response.status,
+                errorCode,
+                redactor.redact(message),
+                fields,
                 request.what,
-                `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
               );
             }
-            const code = errorCode.startsWith('HTTP_')
-              ? response.status === 429
-                ? 'TOO_MANY_REQUESTS'
-                : 'SERVER_UNAVAILABLE'
-              : errorCode;
-            const kind =
-              errorCode === 'REQUEST_LIMIT_EXCEEDED'
-                ? ('concurrency' as const)
-                : response.status === 503 && isMaintenance(errorCode, safeMessage)
-                  ? ('maintenance' as const)
-                  : undefined;
-            problem = {
-              code,
-              message: `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
-              retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
-              ...(kind ? { kind } : {}),
-            };
+            case 'retry': {
+              const { errorCode, message } = verdict.error;
+              const safeMessage = redactor.redact(message);
+              // 500/502/504: Salesforce may have applied the request before answering so.
+              if (!verdict.unprocessed) maybeAppliedBefore = true;
+              if (!verdict.unprocessed && !request.idempotent) {
+                throw new ResponseLostError(
+                  request.what,
+                  `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
+                );
+              }
+              const code = errorCode.startsWith('HTTP_')
+                ? response.status === 429
+                  ? 'TOO_MANY_REQUESTS'
+                  : 'SERVER_UNAVAILABLE'
+                : errorCode;
+              const kind =
+                errorCode === 'REQUEST_LIMIT_EXCEEDED'
+                  ? ('concurrency' as const)
+                  : response.status === 503 && isMaintenance(errorCode, safeMessage)
+                    ? ('maintenance' as const)
+                    : undefined;
+              problem = {
+                code,
+                message: `Salesforce answered HTTP ${response.status} ${errorCode}${safeMessage ? `: ${safeMessage}` : ''}`,
+                retryAfterMs: parseRetryAfter(response.headers['retry-after'], options.now()),
+                ...(kind ? { kind } : {}),
+              };
+            }
           }
         }
+        replayedAfterRefresh = false;
+        const failed = problem!;
+        if (retry >= options.maxRetries) unavailable(request, failed, attempts, '', maybeAppliedBefore);
+        const delay = backoffDelay(retry, options.backoff, failed.retryAfterMs);
+        if (options.now() + delay >= context.deadline) {
+          unavailable(
+            request,
+            failed,
+            attempts,
+            `; the next attempt (in ${delay} ms) would start after the invocation's deadline`,
+            maybeAppliedBefore,
+          );
+        }
+        logger.warn('Salesforce call failed; retrying', {
+          method: request.method,
+          path: pathOnly,
+          code: failed.code,
+          attempt: attempts,
+          delayMs: delay,
+        });
+        await options.sleep(delay);
+        retry++;
       }
-      replayedAfterRefresh = false;
-      const failed = problem!;
-      if (retry >= options.maxRetries) unavailable(request, failed, attempts, '', maybeAppliedBefore);
-      const delay = backoffDelay(retry, options.backoff, failed.retryAfterMs);
-      if (options.now() + delay >= context.deadline) {
-        unavailable(
-          request,
-          failed,
-          attempts,
-          `; the next attempt (in ${delay} ms) would start after the invocation's deadline`,
-          maybeAppliedBefore,
-        );
-      }
-      logger.warn('Salesforce call failed; retrying', {
-        method: request.method,
-        path: pathOnly,
-        code: failed.code,
-        attempt: attempts,
-        delayMs: delay,
-      });
-      await options.sleep(delay);
-      retry++;
+    } catch (error) {
+      // Whatever ends the call, its caller must know if an earlier attempt may have taken effect.
+      if (maybeAppliedBefore && error instanceof SalesforceClientError) error.maybeApplied = true;
+      throw error;
     }
   }
 

@@ -7,9 +7,9 @@
 import { checkedUrl } from './credentials.ts';
 import {
   AuthenticationError,
+  LoginAnswerError,
   LoginUnavailableError,
   TransportError,
-  UnexpectedResponseError,
   UnreachableError,
 } from './errors.ts';
 import type { HttpResponse, Send } from './http.ts';
@@ -112,11 +112,11 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     try {
       body = JSON.parse(response.body) as Record<string, unknown>;
     } catch {
-      throw new UnexpectedResponseError('the token request', `HTTP ${response.status} without a JSON body`);
+      throw new LoginAnswerError(`HTTP ${response.status} without a JSON body`);
     }
     const { access_token: accessToken, instance_url: instanceUrl } = body;
     if (typeof accessToken !== 'string' || typeof instanceUrl !== 'string') {
-      throw new UnexpectedResponseError('the token request', 'no access_token or instance_url in the answer');
+      throw new LoginAnswerError('no access_token or instance_url in the answer');
     }
     redactor.add(accessToken);
     return {

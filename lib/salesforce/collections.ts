@@ -29,11 +29,11 @@ import { COLLECTIONS_LIMIT, type WriteUnit } from '../plan/plan.ts';
 import type { JsonObject } from '../records.ts';
 import type { Api, ApiResponse } from './api.ts';
 import {
-  isOrgWide,
+  type OrgCondition,
+  orgConditionOf,
   ResponseLostError,
   SalesforceApiError,
   SalesforceClientError,
-  SalesforceUnavailableError,
   UnexpectedResponseError,
 } from './errors.ts';
 import { addressByExternalId, type Resolution } from './external-ids.ts';
@@ -88,6 +88,8 @@ interface Pending {
   leftOut: OutcomeError[];
   /** An earlier call carrying this record may have been applied (its response was lost). */
   maybeApplied: boolean;
+  /** The org-wide condition that refused the call that carried it last, if any. */
+  orgWide?: OrgCondition;
   lastErrors: OutcomeError[];
 }
 
@@ -151,6 +153,7 @@ export function createUnitWriter(
         retryable,
         ...(salesforceId ? { salesforceId } : {}),
         ...(p.maybeApplied ? { maybeApplied: true } : {}),
+        ...(p.orgWide ? { orgWide: p.orgWide } : {}),
       });
     };
     const done = () => results as RecordResult[];
@@ -204,7 +207,7 @@ export function createUnitWriter(
     // 2. Write, then follow up on locked rows and refused fields; split content refusals.
     const addressing =
       operation === 'update' ? 'id' : operation === 'upsert' ? externalIdField?.toLowerCase() : undefined;
-    let wroteSomething = false;
+    let mayHaveWritten = false;
     await writeAll(pending);
     return done();
 
@@ -219,20 +222,26 @@ export function createUnitWriter(
         try {
           response = await api.call(request(sent), context);
         } catch (error) {
-          if (!wroteSomething && isOrgWide(error)) throw error;
           if (!(error instanceof SalesforceClientError)) throw error;
+          // An attempt whose answer was lost (a 5xx after processing, a reset after sending) may have
+          // written the records.
+          const lost = error.maybeApplied || error instanceof ResponseLostError;
+          const condition = orgConditionOf(error);
+          // An org-wide refusal before anything of the unit may have been written: the caller holds it.
+          if (condition && !mayHaveWritten && !lost) throw error;
           const attempts = (error as { attempts?: number }).attempts ?? 1;
-          const lost = error instanceof SalesforceUnavailableError && error.maybeApplied;
           for (const p of sent) {
             p.attempts += attempts;
             if (lost) p.maybeApplied = true;
+            if (condition) p.orgWide = condition;
           }
+          if (lost) mayHaveWritten = true;
           if (isContentRefusal(error) && !allOrNone) {
             await isolate(sent, error);
             return;
           }
-          // An org-wide refusal (daily limit, session rejected) processed nothing: worth another try later.
-          const retryable = error.retryable || isOrgWide(error);
+          // An org-wide refusal processed nothing of this call: the records wait for it to clear.
+          const retryable = error.retryable || condition !== undefined;
           for (const p of sent) fail(p, [callError(error)], retryable);
           return;
         }
@@ -240,6 +249,7 @@ export function createUnitWriter(
           p.attempts += response.attempts;
           if (response.maybeAppliedBefore) p.maybeApplied = true;
         }
+        mayHaveWritten = true;
         let entries: SaveEntry[];
         try {
           entries = parseEntries(response, sent.length);
@@ -249,7 +259,10 @@ export function createUnitWriter(
             operation === 'insert'
               ? new ResponseLostError(request(sent).what, (error as Error).message)
               : (error as SalesforceClientError);
-          for (const p of sent) fail(p, [callError(unreadable)], true);
+          for (const p of sent) {
+            p.maybeApplied = true;
+            fail(p, [callError(unreadable)], true);
+          }
           return;
         }
         let next: Pending[];
@@ -315,7 +328,6 @@ export function createUnitWriter(
     /** Settles a non-allOrNone record from its entry; true when it goes into the follow-up call. */
     function settleOne(p: Pending, entry: SaveEntry, lockRetries: number): boolean {
       if (entry.success) {
-        wroteSomething = true;
         settle(p, succeeded(entry, p));
         return false;
       }
@@ -357,7 +369,6 @@ export function createUnitWriter(
       fieldRetryDone: boolean,
     ): 'locks' | 'fields' | undefined {
       if (entries.every((e) => e.success)) {
-        wroteSomething = true;
         sent.forEach((p, i) => {
           settle(p, succeeded(entries[i]!, p));
         });

@@ -9,6 +9,11 @@ export class SalesforceClientError extends Error {
   override name = 'SalesforceClientError';
   readonly code: string;
   readonly retryable: boolean;
+  /**
+   * An earlier attempt of the call that failed may have taken effect (its answer was lost: a 5xx after
+   * processing, a reset after sending). Set by the REST caller on whatever error ends the call.
+   */
+  maybeApplied = false;
   constructor(code: string, message: string, retryable: boolean) {
     super(message);
     this.code = code;
@@ -95,8 +100,6 @@ export class DailyApiLimitError extends SalesforceClientError {
 export class SalesforceUnavailableError extends SalesforceClientError {
   override name = 'SalesforceUnavailableError';
   readonly attempts: number;
-  /** An attempt's answer was lost (5xx after processing, reset after sending): it may have taken effect. */
-  readonly maybeApplied: boolean;
   constructor(code: string, message: string, attempts: number, maybeApplied = false) {
     super(
       code,
@@ -145,6 +148,30 @@ export class UnreachableError extends SalesforceClientError {
 /** The token endpoint kept answering 5xx or 429 through the retries: nobody can log in right now. */
 export class LoginUnavailableError extends SalesforceUnavailableError {
   override name = 'LoginUnavailableError';
+}
+
+/** The login URL answered, but not as Salesforce's token endpoint does (a wrong host, a portal page). */
+export class LoginAnswerError extends SalesforceClientError {
+  override name = 'LoginAnswerError';
+  constructor(problem: string) {
+    super(
+      'UNEXPECTED_RESPONSE',
+      `The login URL did not answer as Salesforce's token endpoint (${problem}): check loginUrl in the credentials secret (your My Domain URL, e.g. https://acme.my.salesforce.com)`,
+      true,
+    );
+  }
+}
+
+/** The org or the integration user may not use the API at all (API_DISABLED_FOR_ORG, API_CURRENTLY_DISABLED). */
+export class ApiDisabledError extends SalesforceClientError {
+  override name = 'ApiDisabledError';
+  constructor(errorCode: string, message: string) {
+    super(
+      errorCode,
+      `Salesforce refuses API access (${errorCode}: ${message}): give the integration user the "API Enabled" permission, or use an edition with API access`,
+      false,
+    );
+  }
 }
 
 /** The org's concurrent long-running request limit (ConcurrentPerOrgLongTxn) kept refusing calls. */
@@ -248,6 +275,8 @@ export type OrgConditionReason =
   | 'AUTHENTICATION_FAILED'
   | 'SESSION_REJECTED'
   | 'LOGIN_HOST_UNREACHABLE'
+  | 'LOGIN_URL_INVALID'
+  | 'API_DISABLED'
   | 'LOGIN_UNAVAILABLE'
   | 'ORG_UNREACHABLE'
   | 'DAILY_API_LIMIT'
@@ -271,6 +300,8 @@ const ORG_WIDE: ReadonlyArray<
   [SessionRejectedError, 'SESSION_REJECTED'],
   [UnreachableError, 'LOGIN_HOST_UNREACHABLE'],
   [LoginUnavailableError, 'LOGIN_UNAVAILABLE'],
+  [LoginAnswerError, 'LOGIN_URL_INVALID'],
+  [ApiDisabledError, 'API_DISABLED'],
   [DailyApiLimitError, 'DAILY_API_LIMIT'],
   [ConcurrencyLimitError, 'CONCURRENCY_LIMIT'],
   [MaintenanceError, 'MAINTENANCE'],
@@ -279,6 +310,8 @@ const ORG_WIDE: ReadonlyArray<
 /** Record-level codes that stand for an org-wide condition when a call of a unit reports them. */
 export const ORG_WIDE_RECORD_CODES: ReadonlySet<string> = new Set([
   'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE',
+  'API_DISABLED_FOR_ORG',
+  'API_CURRENTLY_DISABLED',
   'REQUEST_LIMIT_EXCEEDED',
   'INVALID_SESSION_ID',
   'AUTHENTICATION_FAILED',

@@ -7,6 +7,7 @@ export {
 } from './client.ts';
 export { checkedUrl, parseCredentials } from './credentials.ts';
 export {
+  ApiDisabledError,
   AuthenticationError,
   ConcurrencyLimitError,
   CredentialsError,
@@ -15,6 +16,7 @@ export {
   DeadlineExceededError,
   InsecureUrlError,
   isOrgWide,
+  LoginAnswerError,
   MaintenanceError,
   ORG_WIDE_RECORD_CODES,
   type OrgCondition,

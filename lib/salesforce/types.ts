@@ -6,6 +6,7 @@ import type { CsvRow } from '../csv/index.ts';
 import type { OutcomeError } from '../outcomes/outcome.ts';
 import type { WriteUnit } from '../plan/plan.ts';
 import type { SObjectSchema } from '../shape/sobject-schema.ts';
+import type { OrgCondition } from './errors.ts';
 import type { Addressed } from './external-ids.ts';
 
 export type { Addressed };
@@ -64,6 +65,8 @@ export interface RecordResult {
    * processing, a connection reset after sending). The sink checks before it writes it again.
    */
   maybeApplied?: boolean;
+  /** The org-wide condition that refused the call that carried it (nothing of that call was written). */
+  orgWide?: OrgCondition;
 }
 
 /** Per-call context: the Lambda's deadline bounds every retry. */

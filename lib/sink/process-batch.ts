@@ -451,9 +451,13 @@ function sort(
       if (entry?.state === 'sent') sorted.maybeApplied.add(prepared.record);
       sorted.plannable.push(prepared.record);
     } else if (prepared.kind === 'invalid') {
-      // No wait can fix the mapping: fail at once, without spending deliveries on it.
+      // No wait can fix the mapping: fail at once, without spending deliveries on it — or, for a write
+      // sent before that may have taken effect, say that its fate is unknown.
       const { problem, resolved } = prepared;
-      const error = { code: problem.code, message: problem.message, fields: problem.fields };
+      const error =
+        entry?.state === 'sent'
+          ? unknownAfterChange(problem)
+          : { code: problem.code, message: problem.message, fields: problem.fields };
       decided.push(decide(invocation, item.record, storedFailure(resolved, error, 0, invocation.now())));
       invocation.summary.invalidMappings[problem.code] =
         (invocation.summary.invalidMappings[problem.code] ?? 0) + 1;
@@ -515,15 +519,22 @@ async function settleUncertainInserts(
       field,
       lookups.map((l) => l.value),
     );
+    // One record found settles the first insert (in delivery order) that carried its value; a second
+    // insert with that value, or a value several records have, may or may not have been written.
+    const claimed = new Set<string>();
     for (const { prepared, resolved, value } of lookups) {
+      const presence = found instanceof Map ? found.get(value) : undefined;
       if (!(found instanceof Map)) {
         if (invocation.ledger.handBackSent(resolved, found, config.maxRedeliveries) === 'handed-back')
           redelivery.handBack(resolved);
         else decided.push(decide(invocation, resolved, storedFailure(resolved, unknownInsert(), 1, now())));
-      } else if (found.has(value)) {
+      } else if (presence === 'many' || (presence !== 'absent' && claimed.has(value))) {
+        decided.push(decide(invocation, resolved, storedFailure(resolved, unknownInsert(), 1, now())));
+      } else if (presence !== undefined && presence !== 'absent') {
+        claimed.add(value);
         const result = {
           status: 'succeeded' as const,
-          salesforceId: found.get(value)!,
+          salesforceId: presence.id,
           created: true,
           errors: [],
           attempts: 1,

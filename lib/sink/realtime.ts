@@ -15,6 +15,7 @@ import type { WriteUnit } from '../plan/plan.ts';
 import {
   ORG_WIDE_RECORD_CODES,
   type OrgCondition,
+  type OrgConditionReason,
   runStage,
   StageAbortedError,
 } from '../salesforce/index.ts';
@@ -108,13 +109,14 @@ async function writeUnit(
       // Our earlier attempt deleted it.
       result = { ...result, status: 'succeeded', errors: [], retryable: false };
     }
-    const orgWide =
-      result.status === 'failed' ? result.errors.find((e) => ORG_WIDE_RECORD_CODES.has(e.code)) : undefined;
+    const orgWide = result.status === 'failed' ? orgWideOf(result) : undefined;
     if (orgWide) {
-      // The org refused the call, not this record: it was not written, and waits for the condition to clear.
-      ledger.restoreUnsent(record, before.get(record));
+      // The org refused the call, not this record: nothing is counted, it waits for the condition to
+      // clear, and a write of it that may have taken effect keeps its marker.
+      if (result.maybeApplied || maybeApplied.has(record)) ledger.holdSent(record);
+      else ledger.restoreUnsent(record, before.get(record));
       redelivery.handBack(record);
-      invocation.hold(conditionOfCode(orgWide));
+      invocation.hold(orgWide);
       continue;
     }
     if (result.status === 'succeeded' || !result.retryable) {
@@ -185,41 +187,58 @@ async function settleExhausted(
           errors: [unknownDelete(found as OutcomeError)],
           attempts: result.attempts,
         });
-      else if (found.has(record.address!.value)) lastFailure(record, result);
-      else decide(record, { status: 'succeeded', errors: [], attempts: result.attempts });
+      else if (found.get(record.address!.value) === 'absent')
+        decide(record, { status: 'succeeded', errors: [], attempts: result.attempts });
+      else lastFailure(record, result);
     }
     return;
   }
   const schema = await invocation.deps.salesforce
     .schemaOf(sobject, { deadline: invocation.deps.deadline - RESERVE_MS })
     .catch(() => undefined);
+  // One record found settles the first insert that carried its value; another insert with that value,
+  // or a value several records have, may or may not have been written.
+  const claimed = new Set<string>();
   for (const { record, result } of exhausted) {
     const lookup = schema ? lookupOf(record.fields, schema) : undefined;
     const found = lookup ? await existing(invocation, sobject, lookup.field, [lookup.value]) : undefined;
-    if (!lookup || !(found instanceof Map)) unknown(record, result.attempts);
-    else if (found.has(lookup.value))
+    const presence = lookup && found instanceof Map ? found.get(lookup.value) : undefined;
+    if (!lookup || presence === undefined || presence === 'many') unknown(record, result.attempts);
+    else if (presence === 'absent') lastFailure(record, result);
+    else if (claimed.has(lookup.value)) unknown(record, result.attempts);
+    else {
+      claimed.add(lookup.value);
       decide(record, {
         status: 'succeeded',
-        salesforceId: found.get(lookup.value)!,
+        salesforceId: presence.id,
         created: true,
         errors: [],
         attempts: result.attempts,
       });
-    else lastFailure(record, result);
+    }
   }
 }
 
-/** The org-wide condition a record-level code stands for. */
+/** The org-wide condition that stopped a record: its call's, or the one a record-level code stands for. */
+function orgWideOf(result: RecordResult): OrgCondition | undefined {
+  if (result.orgWide) return result.orgWide;
+  const error = result.errors.find((e) => ORG_WIDE_RECORD_CODES.has(e.code));
+  return error ? conditionOfCode(error) : undefined;
+}
+
 function conditionOfCode(error: OutcomeError): OrgCondition {
+  const reasons: Record<string, OrgConditionReason> = {
+    INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE: 'MAINTENANCE',
+    API_DISABLED_FOR_ORG: 'API_DISABLED',
+    API_CURRENTLY_DISABLED: 'API_DISABLED',
+    INVALID_SESSION_ID: 'SESSION_REJECTED',
+    AUTHENTICATION_FAILED: 'AUTHENTICATION_FAILED',
+  };
   const reason =
-    error.code === 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE'
-      ? 'MAINTENANCE'
-      : error.code === 'REQUEST_LIMIT_EXCEEDED'
-        ? /concurrent/i.test(error.message)
-          ? 'CONCURRENCY_LIMIT'
-          : 'DAILY_API_LIMIT'
-        : error.code === 'INVALID_SESSION_ID'
-          ? 'SESSION_REJECTED'
-          : 'AUTHENTICATION_FAILED';
+    error.code === 'REQUEST_LIMIT_EXCEEDED'
+      ? /concurrent/i.test(error.message)
+        ? 'CONCURRENCY_LIMIT'
+        : 'DAILY_API_LIMIT'
+      : (reasons[error.code] ?? 'AUTHENTICATION_FAILED');
   return { reason, message: error.message };
 }

@@ -316,15 +316,15 @@ describe('checkpoints belong to the event source', () => {
   });
 });
 
-describe('two invocations of one partition at once (a rebalance)', () => {
-  /** The default schema with Order_Event__c's external id not marked unique: nothing stops a duplicate. */
-  function schemaWithoutUnique() {
-    const file = JSON.parse(readFileSync(DEFAULT_SCHEMA_PATH, 'utf8'));
-    for (const sobject of file.sobjects)
-      for (const field of sobject.fields) if (field.name === 'Event_Key__c') field.unique = false;
-    return buildSchema(file);
-  }
+/** The default schema with Order_Event__c's external id not marked unique: nothing stops a duplicate. */
+function schemaWithoutUnique() {
+  const file = JSON.parse(readFileSync(DEFAULT_SCHEMA_PATH, 'utf8'));
+  for (const sobject of file.sobjects)
+    for (const field of sobject.fields) if (field.name === 'Event_Key__c') field.unique = false;
+  return buildSchema(file);
+}
 
+describe('two invocations of one partition at once (a rebalance)', () => {
   it('an insert still on the wire is not looked up and sent again by the newer invocation', async () => {
     const s = await start(
       { mappings: [{ topic: 'orders', sobject: 'Order_Event__c', operation: 'insert' }] },
@@ -358,5 +358,82 @@ describe('two invocations of one partition at once (a rebalance)', () => {
     await s.deliver(mskEvent([first, second]));
     await older.catch(() => undefined);
     expect(s.emulator!.org.list('Lead').map((r) => r.fields.LastName)).toEqual(['v2']);
+  });
+});
+
+describe('a write sent before, whose answer never came', () => {
+  const crashAfterWrite = (step: string) => {
+    if (step === 'collections-call') throw new Error('crash');
+  };
+  const lead = mskEvent([
+    {
+      topic: 'leads',
+      partition: 0,
+      offset: 0,
+      value: { CustomId__c: 'L-1', LastName: 'Doe', Company: 'Acme' },
+    },
+  ]);
+  const leads = (mapping: Record<string, unknown>) => ({
+    maxRetries: 0,
+    bulk: { pollInterval: '5s' },
+    mappings: [{ topic: 'leads', sobject: 'Lead', externalIdField: 'CustomId__c', ...mapping }],
+  });
+
+  it('is OUTCOME_UNKNOWN, not failed as never written, when its mapping no longer works with the org', async () => {
+    const s = await start(leads({}));
+    await expect(s.invoke(lead, { after: crashAfterWrite })).rejects.toThrow('crash');
+    expect(s.emulator!.org.list('Lead')).toHaveLength(1);
+    s.reconfigure(parseConfig(leads({ externalIdField: 'Company' })));
+    const report = await s.deliver(lead);
+    expect(report.uncommitted).toBe(0);
+    expect(outcomesAt(s, 0).map((o) => [o.status, o.errors[0]?.code])).toEqual([
+      ['failed', 'OUTCOME_UNKNOWN'],
+    ]);
+    expect(outcomesAt(s, 0)[0]!.errors[0]!.message).toMatch(/INVALID_EXTERNAL_ID_FIELD|External ID/);
+  });
+
+  it('is written by the bulk path when the mapping moved to bulk meanwhile (an upsert may be repeated)', async () => {
+    const s = await start(leads({}));
+    await expect(s.invoke(lead, { after: crashAfterWrite })).rejects.toThrow('crash');
+    s.reconfigure(parseConfig(leads({ mode: 'bulk' })));
+    const report = await s.deliver(lead);
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    expect(outcomesAt(s, 0).map((o) => o.status)).toEqual(['succeeded']);
+    expect(s.emulator!.org.list('Lead')).toHaveLength(1);
+  });
+
+  it('two inserts of one unique value: the one record found settles only the first, the other is not called written', async () => {
+    const s = await start({
+      maxRetries: 0,
+      mappings: [{ topic: 'orders', sobject: 'Order_Event__c', operation: 'insert' }],
+    });
+    // The second is refused as a duplicate of the first, but the answer saying so is lost.
+    s.emulator!.faults.add({ route: 'collections', fault: 'reset', when: 'after' });
+    const twice = orders(2).map((r) => ({ ...r, value: { Event_Key__c: 'K-same', Amount__c: r.offset } }));
+    const report = await s.deliver(mskEvent(twice));
+    expect(report.uncommitted).toBe(0);
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(1);
+    const statuses = [0, 1].map((offset) => outcomesAt(s, offset).map((o) => o.status));
+    expect(statuses).toEqual([['succeeded'], ['failed']]);
+    expect(outcomesAt(s, 1)[0]!.errors[0]!.code).toBe('OUTCOME_UNKNOWN');
+  });
+
+  it('an insert looked up by an external id several records share is not inserted again', async () => {
+    const s = await start(
+      { maxRetries: 0, mappings: [{ topic: 'orders', sobject: 'Order_Event__c', operation: 'insert' }] },
+      { schema: schemaWithoutUnique() },
+    );
+    s.emulator!.org.apply('insert', 'Order_Event__c', [{ Event_Key__c: 'K-0', Amount__c: 99 }], {
+      allOrNone: false,
+      source: 'json',
+    });
+    s.emulator!.faults.add({ route: 'collections', fault: 'reset', when: 'after' });
+    const report = await s.deliver(mskEvent(orders(1)));
+    expect(report.uncommitted).toBe(0);
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(2);
+    expect(outcomesAt(s, 0).map((o) => [o.status, o.errors[0]?.code])).toEqual([
+      ['failed', 'OUTCOME_UNKNOWN'],
+    ]);
   });
 });

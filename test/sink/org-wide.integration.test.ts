@@ -2,6 +2,7 @@
 // daily allowance, the concurrency limit, maintenance — hold the stream: no record fails or spends its
 // redelivery budget, concurrent invocations share the pacing, and everything resumes once it clears.
 // Mappings that cannot work with the org (no such sObject or external id field) fail at once instead.
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, type SinkConfigInput } from '../../lib/config/index.ts';
@@ -264,4 +265,134 @@ describe('mappings that cannot work with the org fail at once', () => {
       expect(s.outcomes.outcomes[0]!.errors[0]!.message).toMatch(message);
     },
   );
+});
+
+describe('an org-wide refusal in the middle of a write', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const accounts = {
+    topic: 'accounts',
+    sobject: 'Account',
+    operation: 'delete' as const,
+    eventType: 'override' as const,
+  };
+
+  it('a delete answered 500 after it took effect, whose retry meets the daily limit: held, then succeeded', async () => {
+    const s = await start({ ...base, mappings: [accounts] });
+    const [created] = s.emulator!.org.apply('insert', 'Account', [{ Name: 'Acme' }], {
+      allOrNone: false,
+      source: 'json',
+    });
+    s.emulator!.faults.add({
+      route: 'collections',
+      method: 'DELETE',
+      fault: 'status',
+      status: 500,
+      when: 'after',
+    });
+    const limit = s.emulator!.faults.add({ route: 'collections', fault: 'limit', nth: 2, times: 10_000 });
+    const event = mskEvent([{ topic: 'accounts', partition: 0, offset: 0, value: { Id: created!.id } }]);
+    const result = await s.invoke(event);
+    expect(result.held?.reason).toBe('DAILY_API_LIMIT');
+    expect(s.outcomes.outcomes).toEqual([]);
+    s.emulator!.faults.remove(limit.id);
+    await sleep(250);
+    const report = await s.deliver(event);
+    expect(report.uncommitted).toBe(0);
+    expect(s.emulator!.org.list('Account')).toHaveLength(0);
+    expect(s.outcomes.outcomes.map((o) => [o.status, o.errors])).toEqual([['succeeded', []]]);
+  });
+
+  it('a split call whose first half was written (answer lost) and whose second half met the daily limit: no duplicate', async () => {
+    const s = await start({
+      ...base,
+      maxRedeliveries: 3,
+      mappings: [{ topic: 'orders', sobject: 'Order_Event__c', operation: 'insert' }],
+    });
+    // The whole call refused for its content: it is split in halves. The first half is written but its
+    // answer lost; the second meets the daily limit.
+    s.emulator!.faults.add({
+      route: 'collections',
+      fault: 'status',
+      status: 400,
+      body: [{ errorCode: 'JSON_PARSER_ERROR', message: 'Unexpected character' }],
+    });
+    s.emulator!.faults.add({ route: 'collections', fault: 'reset', when: 'after', nth: 2 });
+    const limit = s.emulator!.faults.add({ route: 'collections', fault: 'limit', nth: 3, times: 10_000 });
+    const event = mskEvent(
+      Array.from({ length: 4 }, (_, i) => ({
+        topic: 'orders',
+        partition: 0,
+        offset: i,
+        value: { Event_Key__c: `K-${i}`, Amount__c: i },
+      })),
+    );
+    const result = await s.invoke(event);
+    expect(result.held?.reason).toBe('DAILY_API_LIMIT');
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(2);
+    s.emulator!.faults.remove(limit.id);
+    await sleep(250);
+    const report = await s.deliver(event);
+    expect(report.uncommitted).toBe(0);
+    const keys = s.emulator!.org.list('Order_Event__c').map((r) => r.fields.Event_Key__c);
+    expect(keys.sort()).toEqual(['K-0', 'K-1', 'K-2', 'K-3']);
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(4).fill('succeeded'));
+  });
+
+  it('a locked row whose retry needs a new session while the login host answers 503: held, never failed', async () => {
+    const s = await start();
+    await s.deliver(leads(2));
+    s.outcomes.clear();
+    s.emulator!.faults.add({ fault: 'lockRow', match: { sobject: 'Lead', fields: { CustomId__c: 'L-10' } } });
+    s.emulator!.faults.add({ route: 'collections', fault: 'expireTokens', nth: 2 });
+    const logins = s.emulator!.faults.add({ route: 'oauth', fault: 'status', status: 503, times: 10_000 });
+    const event = mskEvent(
+      [10, 11, 12].map((i) => ({
+        topic: 'leads',
+        partition: 0,
+        offset: i,
+        value: { CustomId__c: `L-${i}`, LastName: `Doe ${i}`, Company: 'Acme' },
+      })),
+    );
+    const result = await s.invoke(event);
+    expect(result.held?.reason).toBe('LOGIN_UNAVAILABLE');
+    expect(result.batchItemFailures.length).toBeGreaterThan(0);
+    expect(s.outcomes.outcomes.filter((o) => o.status !== 'succeeded')).toEqual([]);
+    s.emulator!.faults.remove(logins.id);
+    await sleep(250);
+    const report = await s.deliver(event);
+    expect(report.uncommitted).toBe(0);
+    expect(s.outcomes.outcomes.map((o) => [o.offset, o.status]).sort()).toEqual([
+      [10, 'succeeded'],
+      [11, 'succeeded'],
+      [12, 'succeeded'],
+    ]);
+  });
+
+  it('a login URL answering 200 with a web page: held, the message naming loginUrl', async () => {
+    const s = await start();
+    const portal = createHttpServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<html><body>Welcome to our portal</body></html>');
+    });
+    await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const { port } = portal.address() as AddressInfo;
+      const misdirected = createSalesforceClient({
+        credentials: {
+          authType: 'client_credentials',
+          loginUrl: `http://127.0.0.1:${port}`,
+          clientId: 'x',
+          clientSecret: 'y',
+        },
+        config: parseConfig(base),
+        cache: createClientCache(),
+      });
+      const result = await s.invoke(leads(4), { overrides: { salesforce: misdirected } });
+      expect(result.held?.reason).toBe('LOGIN_URL_INVALID');
+      expect(result.held?.message).toMatch(/loginUrl/);
+      expect(s.outcomes.outcomes).toEqual([]);
+    } finally {
+      await new Promise((resolve) => portal.close(resolve));
+    }
+  });
 });
