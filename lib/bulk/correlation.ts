@@ -11,17 +11,21 @@ import type { JsonObject } from '../records.ts';
 import type { CorrelationRow } from './store.ts';
 
 /**
- * A unit's identity: its group and its records' coordinates. The same records give the same key.
+ * A unit's identity: where its records come from (`scope`: the group and the source cluster for a unit
+ * the sink plans, the parent unit for a follow-up) and its records' coordinates with their Kafka
+ * timestamps. The same records give the same key; the same offsets of another cluster, or of a topic
+ * re-created since (its records are newer), give another.
  *
  * @example
- * unitKeyOf('orders-group', [{ topic: 'orders', partition: 0, offset: 7 }]); // 32 hex characters
+ * unitKeyOf('orders-group\u0000arn:aws:kafka:…', [{ topic: 'orders', partition: 0, offset: 7, timestamp: 1 }]);
  */
 export function unitKeyOf(
-  group: string,
-  coordinates: readonly { topic: string; partition: number; offset: number }[],
+  scope: string,
+  coordinates: readonly { topic: string; partition: number; offset: number; timestamp?: number }[],
 ): string {
-  const hash = createHash('sha256').update(group);
-  for (const c of coordinates) hash.update(`\u0000${c.topic}\u0000${c.partition}\u0000${c.offset}`);
+  const hash = createHash('sha256').update(scope);
+  for (const c of coordinates)
+    hash.update(`\u0000${c.topic}\u0000${c.partition}\u0000${c.offset}\u0000${c.timestamp ?? ''}`);
   return hash.digest('hex').slice(0, 32);
 }
 

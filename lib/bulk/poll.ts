@@ -240,7 +240,7 @@ async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionI
  * Records and sets up the follow-up unit for the rows worth another try — same group and columns, one
  * attempt more, the chain of earlier units remembered (they keep the job slot and the partitions'
  * order until the chain ends) — and makes this execution follow it. Safe to run again: its key comes
- * from its rows and attempt. Undefined when it cannot be set up for good (its job, if any, aborted).
+ * from its parent, rows and attempt. Undefined when it cannot be set up for good (its job, if any, aborted).
  */
 async function continueUnit(
   unit: BulkUnit,
@@ -254,7 +254,7 @@ async function continueUnit(
   const attempt = unit.attempt + 1;
   let next = await units.recordIntent(
     {
-      unitKey: unitKeyOf(`${unit.group}#${attempt}`, subset),
+      unitKey: unitKeyOf(`${unit.unitKey}#${attempt}`, subset),
       group: unit.group,
       sobject: unit.sobject,
       operation: unit.operation,

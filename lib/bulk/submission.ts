@@ -40,7 +40,7 @@ export interface BulkInvocation {
     bulkSweepIntervalMs?: number;
   };
   config: Pick<SinkConfig, 'bulk' | 'requestTimeout' | 'mappings'>;
-  scope: { group: string };
+  scope: { group: string; source: string };
   log: SinkLogger;
   now: () => Date;
   /** The step hook (a throw from it stands for a crash there). */
@@ -86,6 +86,8 @@ const lastSweep = new Map<string, number>();
 export function bulkSubmission(invocation: BulkInvocation) {
   const { deps, config, log, ledger, redelivery, now, summary, time } = invocation;
   const group = invocation.scope.group;
+  // Units are keyed by group and source: another cluster's (or a re-created topic's) offsets are other records.
+  const unitScope = `${group}\u0000${invocation.scope.source}`;
   const units = unitLifecycle(deps.jobs);
   const target = (unit: Pick<BulkUnit, 'sobject' | 'operation'>): Target => ({
     sobject: unit.sobject,
@@ -247,7 +249,7 @@ export function bulkSubmission(invocation: BulkInvocation) {
       records = await addressed(planned, records);
       if (records.length === 0) return;
     }
-    const unitKey = unitKeyOf(group, records);
+    const unitKey = unitKeyOf(unitScope, records);
     const encoded = encodeCsv(records.map((r) => r.fields));
     const matchColumns = matchColumnsFor(g.operation, encoded.header, g.externalIdField);
     const unit = await units.recordIntent(
@@ -282,7 +284,7 @@ export function bulkSubmission(invocation: BulkInvocation) {
         stored !== undefined &&
         shaped !== undefined &&
         records.length === stored.records &&
-        unitKeyOf(group, records) === unitKey;
+        unitKeyOf(unitScope, records) === unitKey;
       const needsUpload = stored === undefined || stored.state === 'intent' || stored.state === 'created';
       // Update/delete by external id uploaded Ids resolved at submission, which the records don't carry.
       const resolvedIds = stored?.externalIdField !== undefined && stored.operation !== 'upsert';

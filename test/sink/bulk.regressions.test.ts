@@ -430,3 +430,45 @@ describe('8. result files the job info says are empty are not fetched', () => {
     ]);
   });
 });
+
+describe('9. bulk units belong to the records’ source', () => {
+  const amounts = (s: Embedded) =>
+    s
+      .emulator!.org.list('Order_Event__c')
+      .map((r) => r.fields.Amount__c)
+      .sort((a, b) => Number(a) - Number(b));
+
+  it('the same offsets from a new cluster are written in a job of their own, not taken for the old job', async () => {
+    const s = await start({ mappings: [orderInserts] });
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    const other = orders(3).map((r) => ({
+      ...r,
+      value: { Event_Key__c: `F-${r.offset}`, Amount__c: 100 + r.offset },
+    }));
+    const report = await s.deliver(
+      { ...mskEvent(other), eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/other/2' },
+      { maxInvocations: 10 },
+    );
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    expect(amounts(s)).toEqual([0, 1, 2, 100, 101, 102]);
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(6).fill('succeeded'));
+  }, 60_000);
+
+  it('the same offsets of a re-created topic are written in a job of their own', async () => {
+    const s = await start({ mappings: [orderInserts] });
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    const recreated = orders(3).map((r) => ({
+      ...r,
+      timestamp: 1_800_000_000_000 + r.offset,
+      value: { Event_Key__c: `F-${r.offset}`, Amount__c: 100 + r.offset },
+    }));
+    const report = await s.deliver(mskEvent(recreated), { maxInvocations: 10 });
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    expect(amounts(s)).toEqual([0, 1, 2, 100, 101, 102]);
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(6).fill('succeeded'));
+  }, 60_000);
+});
