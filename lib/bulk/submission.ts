@@ -1,6 +1,7 @@
 // The sink's side of bulk: a planned unit recorded (intent), its job set up step by step, an execution
 // started to follow it; units an earlier invocation started resumed; one job at a time per partition; a
-// failure kept with the unit's own records. The sink calls `submit` and `resume`, nothing else.
+// failure kept with the unit's own records. The sink calls `submit`, `resume` and `holdBehindJobs`
+// (before writing a partition's records another way), nothing else.
 import type { Ledger } from '../checkpoint/ledger.ts';
 import { addBulkJob, keepBulkJobs } from '../checkpoint/ledger.ts';
 import { CheckpointConflictError } from '../checkpoint/store.ts';
@@ -164,6 +165,28 @@ export function bulkSubmission(invocation: BulkInvocation) {
       if (running.length > 0) return true;
     }
     return false;
+  }
+
+  /**
+   * Records written another way than bulk (their mapping switched to realtime) wait for their
+   * partitions' bulk jobs too: no write overtakes a job still processing a partition's earlier records.
+   * Records of partitions whose jobs still run when the wait ends are handed back.
+   */
+  async function holdBehindJobs(
+    records: readonly { topic: string; partition: number; offset: number }[],
+  ): Promise<void> {
+    const partitions = new Set(
+      records
+        .filter((r) => !redelivery.isWithheld(r))
+        .map(partitionId)
+        .filter((p) => ledger.checkpointOf(p).bulkJobs.length > 0),
+    );
+    if (partitions.size === 0) return;
+    const blocked = new Set<string>();
+    if (time.short() || (await time.waitWhile(() => hasRunningJob(partitions)))) {
+      for (const p of partitions) if (time.short() || (await hasRunningJob(new Set([p])))) blocked.add(p);
+    }
+    for (const r of records) if (blocked.has(partitionId(r))) redelivery.handBack(r);
   }
 
   /** Takes a job slot; when all are taken, frees the slots of units that no longer hold one first. */
@@ -385,5 +408,5 @@ export function bulkSubmission(invocation: BulkInvocation) {
     });
   }
 
-  return { submit, resume };
+  return { submit, resume, holdBehindJobs };
 }

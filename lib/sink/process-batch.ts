@@ -228,11 +228,9 @@ async function runSteps(
   const plan = planWrites(plannable, { bulkUnitSize: invocation.config.bulk.batchSize });
   for (const stage of plan.stages) {
     if (invocation.held) return;
-    await runRealtimeStage(
-      invocation,
-      stage.filter((u) => u.group.mode === 'realtime'),
-      maybeApplied,
-    );
+    const realtime = stage.filter((u) => u.group.mode === 'realtime');
+    await bulk.holdBehindJobs(realtime.flatMap((u) => u.records));
+    await runRealtimeStage(invocation, realtime, maybeApplied);
     for (const unit of stage.filter((u) => u.group.mode === 'bulk')) {
       if (invocation.held) return;
       await bulk.submit(unit);

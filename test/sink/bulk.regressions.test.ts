@@ -472,3 +472,24 @@ describe('9. bulk units belong to the records’ source', () => {
     expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(6).fill('succeeded'));
   }, 60_000);
 });
+
+describe('10. a realtime write never overtakes a bulk job of its partition', () => {
+  it('after the mapping switched from bulk to realtime while a job was processing, the key ends with the newer value', async () => {
+    const s = await start({ mappings: [leadUpserts] }, { bulkProcessingDelayMs: 600 });
+    await s.invoke(mskEvent(leads(3)));
+    // The job processes for a while; meanwhile the mapping becomes realtime and L-2 changes again.
+    s.reconfigure(parseConfig({ mappings: [{ ...leadUpserts, mode: 'realtime' }] }));
+    const newer = { ...leads(1, 2, 'v2')[0]!, offset: 3 };
+    const report = await s.deliver(mskEvent([newer]), { maxInvocations: 20 });
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    const k = s.emulator!.org.list('Lead').find((r) => r.fields.CustomId__c === 'L-2');
+    expect(k?.fields.Title).toBe('v2');
+    expect(s.outcomes.outcomes.map((o) => [o.offset, o.status]).sort()).toEqual([
+      [0, 'succeeded'],
+      [1, 'succeeded'],
+      [2, 'succeeded'],
+      [3, 'succeeded'],
+    ]);
+  }, 60_000);
+});
