@@ -252,11 +252,32 @@ export function dynamoJobStore(
     },
 
     async remove(unit) {
-      for (let n = 0; n < unit.chunks; n++)
-        await doc.send(new DeleteCommand({ TableName: table, Key: { pk: rowsPk(unit.unitKey, n) } }));
-      for (let n = 0; n < unit.resultChunks; n++)
-        await doc.send(new DeleteCommand({ TableName: table, Key: { pk: resultsPk(unit.unitKey, n) } }));
-      await doc.send(new DeleteCommand({ TableName: table, Key: { pk: unitPk(unit.unitKey) } }));
+      // Only the unit as it was read goes: another writer that moved it on (set its job up, closed it)
+      // keeps it. Its rows stay until their TTL: a unit recorded again under the same key writes them anew.
+      try {
+        await doc.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: { pk: unitPk(unit.unitKey) },
+            ConditionExpression:
+              unit.jobId === undefined
+                ? '#s = :s AND attribute_not_exists(jobId)'
+                : '#s = :s AND jobId = :job',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: {
+              ':s': unit.state,
+              ...(unit.jobId === undefined ? {} : { ':job': unit.jobId }),
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException)
+          throw new UnitStateConflictError(
+            unit.unitKey,
+            `${unit.state}${unit.jobId ? ` with job ${unit.jobId}` : ''}`,
+          );
+        throw error;
+      }
     },
 
     async rows(unit) {

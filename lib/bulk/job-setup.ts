@@ -131,9 +131,11 @@ async function isAborted(jobId: string, deps: Pick<SetupDeps, 'bulk' | 'context'
 
 /**
  * Forgets a unit whose job never processed anything: aborts its job (and, after an unanswered create,
- * the jobs that create may have left behind), then removes it; undefined then. An `uploaded` unit whose
- * job turns out to be past Open (an earlier close got through) is not forgotten but marked closed and
- * returned, to be followed. A failed abort keeps the unit (it throws).
+ * the jobs that create may have left behind), then removes it if it is still as read; undefined then. A
+ * `created` or `uploaded` unit whose job turns out to be past Open (another writer, or an earlier attempt
+ * that crashed unrecorded, uploaded and closed it) is not forgotten but marked closed and returned, to be
+ * followed: only a job still Open is aborted. A failed abort keeps the unit (it throws); so does a copy
+ * another writer moved on (UnitStateConflictError).
  *
  * @example
  * const closed = await abandonUnit(stored, deps); // undefined: its records are planned afresh
@@ -142,15 +144,23 @@ export async function abandonUnit(
   unit: BulkUnit,
   deps: Omit<SetupDeps, 'after'>,
 ): Promise<BulkUnit | undefined> {
-  if (unit.state === 'uploaded') {
-    const state = await deps.bulk.check(unit.jobId!, deps.context).then(
+  let state: string | undefined;
+  if ((unit.state === 'created' || unit.state === 'uploaded') && unit.jobId) {
+    state = await deps.bulk.check(unit.jobId, deps.context).then(
       (info) => info.state,
       (error: unknown) => {
         if (isJobGone(error)) return 'gone';
         throw error;
       },
     );
-    if (state !== 'Open') return deps.units.markClosed(unit);
+    // A job never recorded uploaded that is gone or was aborted processed nothing of ours that anyone
+    // closed: its records are planned afresh. Any other job past Open may have processed rows.
+    const forget =
+      state === 'Open' || (unit.state === 'created' && (state === 'gone' || state === 'Aborted'));
+    if (!forget) {
+      const uploaded = unit.state === 'created' ? await deps.units.markUploaded(unit) : unit;
+      return deps.units.markClosed(uploaded);
+    }
   }
   if (unit.creatingSince) {
     // The integration user is known from a job of its own: a probe, aborted right away. A create refused
@@ -164,7 +174,7 @@ export async function abandonUnit(
       await abortJob(probe.id, deps);
     }
   }
-  if (unit.jobId) await abortJob(unit.jobId, deps);
+  if (unit.jobId && state !== 'gone' && state !== 'Aborted') await abortJob(unit.jobId, deps);
   await deps.units.abandon(unit);
   return undefined;
 }

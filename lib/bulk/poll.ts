@@ -166,7 +166,15 @@ async function collect(unit: BulkUnit, end: BulkJobInfo | 'gone', round: Round):
     ended = { state: 'Gone', at: round.now().toISOString(), followUp: 'none' };
   } else {
     const salesforce = await deps.salesforce();
-    const collected = await collectResults(unit, rows, end, salesforce.bulk, { deadline: deps.deadline });
+    const age = (round.now().getTime() - Date.parse(unit.createdAt)) / 1000;
+    const collected = await collectResults(
+      unit,
+      rows,
+      end,
+      salesforce.bulk,
+      { deadline: deps.deadline },
+      { givenUp: end.state === 'Aborted' && age >= JOB_LIFETIME_SECONDS },
+    );
     results = collected.results;
     const retry = results.some((r) => r.again) && unit.attempt < deps.config.maxRetries && !collected.gone;
     ended = {

@@ -66,7 +66,9 @@ function ended(info: BulkJobInfo): string {
 
 /**
  * One result per correlation row of an ended job; `gone` tells whether the job disappeared while its
- * files were read (the rows not read are then unknown). Rows worth another try carry `again`.
+ * files were read (the rows not read are then unknown). Rows worth another try carry `again`: those
+ * that failed for a passing reason, and those a Failed job, or a job someone else aborted, never
+ * processed — not those of a job the poller itself gave up on (`givenUp`: aborted past its lifetime).
  *
  * @example
  * const { results } = await collectResults(unit, rows, info, bulk, { deadline });
@@ -77,6 +79,7 @@ export async function collectResults(
   info: BulkJobInfo,
   bulk: BulkJobs,
   context: CallContext,
+  options: { givenUp?: boolean } = {},
 ): Promise<{ results: RowResult[]; gone: boolean }> {
   const recordOf = correlate(rows, unit.matchColumns);
   const found: (RowResult | undefined)[] = new Array(rows.length);
@@ -102,8 +105,10 @@ export async function collectResults(
             status: 'failed',
             errors: [{ code: 'UNPROCESSED', message: ended(info), fields: [] }],
           };
-          // Salesforce failing a job is its own trouble; an aborted job was given up on purpose.
-          if (info.state === 'Failed') result.again = uploadedCells(row);
+          // Salesforce failing a job is its own trouble, and so is an abort by someone else (an overlapping
+          // writer, an admin): nothing was wrong with the record. A job the poller gave up on stays so.
+          if (info.state === 'Failed' || (info.state === 'Aborted' && !options.givenUp))
+            result.again = uploadedCells(row);
           found[index] = result;
         }
       }

@@ -128,7 +128,10 @@ export interface JobStore {
   write(unitKey: string, guard: UnitGuard, changes: UnitChanges, expire?: boolean): Promise<void>;
   /** Raises `published` to this many (never lowers it). */
   markPublished(unitKey: string, published: number): Promise<void>;
-  /** Deletes the unit, its rows and results (not its slot). Only unit.ts calls it. */
+  /**
+   * Deletes the unit if it is still as read (same state and job; else `UnitStateConflictError`), not its
+   * slot; its rows go with their TTL. Only unit.ts calls it.
+   */
   remove(unit: BulkUnit): Promise<void>;
   rows(unit: BulkUnit): Promise<CorrelationRow[]>;
   /** Stores one result per correlation row (in its order); returns the chunks written. */

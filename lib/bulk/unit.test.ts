@@ -1,6 +1,6 @@
 // The unit's transition table through random histories against a small model of it, on the DynamoDB
 // store (dynalite): allowed transitions move the unit as the table says, anything else throws
-// UnitTransitionError, and a writer holding a stale copy loses with UnitStateConflictError.
+// UnitTransitionError, and a writer holding a stale copy loses with UnitStateConflictError (its abandon too).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../local/stand-ins/dynamodb.ts';
@@ -121,6 +121,9 @@ describe('bulk unit transitions', () => {
             const to = TABLE[transition].to;
             if ((to && to !== before.state) || transition === 'follow')
               await expect(run()).rejects.toBeInstanceOf(UnitStateConflictError);
+            // Nor can such a copy abandon (remove) the unit another writer moved on.
+            if (to && to !== before.state && TABLE.abandon.from.includes(before.state))
+              await expect(units.abandon(before)).rejects.toBeInstanceOf(UnitStateConflictError);
           }
         },
       ),

@@ -2,7 +2,12 @@
 // what a user must see. They drive the real sink and poller on the stand-ins (emulator, dynalite, the
 // state machine on aws-local-stepfunctions).
 import { afterEach, describe, expect, it } from 'vitest';
+import { UnitStateConflictError } from '../../lib/bulk/errors.ts';
+import { abandonUnit, setUpJob } from '../../lib/bulk/job-setup.ts';
+import type { BulkUnit } from '../../lib/bulk/store.ts';
+import { unitLifecycle } from '../../lib/bulk/unit.ts';
 import { parseConfig, type SinkConfigInput } from '../../lib/config/index.ts';
+import { silentLogger } from '../../lib/logger.ts';
 import type { Outcome, OutcomePublisher } from '../../lib/outcomes/index.ts';
 import type { EmulatorOptions } from '../../local/emulator/server.ts';
 import { type EventRecordInput, mskEvent } from '../../local/events/build-event.ts';
@@ -491,5 +496,61 @@ describe('10. a realtime write never overtakes a bulk job of its partition', () 
       [2, 'succeeded'],
       [3, 'succeeded'],
     ]);
+  }, 60_000);
+});
+
+describe('11. overlapping writers of one bulk unit', () => {
+  async function closedByOther(s: Embedded) {
+    const units = unitLifecycle(s.jobs);
+    const deps = {
+      bulk: s.salesforce.bulk,
+      units,
+      jobs: s.jobs,
+      context: { deadline: Date.now() + 30_000 },
+      now: () => new Date(),
+      log: silentLogger,
+    };
+    const intent = await units.recordIntent(
+      {
+        unitKey: 'overlapping',
+        group: 'local',
+        sobject: 'Order_Event__c',
+        operation: 'insert',
+        matchColumns: ['Event_Key__c', 'Amount__c'],
+        records: 1,
+        createdAt: new Date().toISOString(),
+      },
+      [{ topic: ORDERS, partition: 0, offset: 0, key: null, match: 'm' }],
+    );
+    const job = await s.salesforce.bulk.create(
+      { object: 'Order_Event__c', operation: 'insert' },
+      deps.context,
+    );
+    const created = await units.markCreated(intent, job.id);
+    // The other writer uploads and closes the job; this one still holds its earlier copies.
+    const closed = await setUpJob(created, 'Event_Key__c,Amount__c\nE-0,1\n', deps);
+    return { deps, units, job, copies: { intent, created }, closed };
+  }
+
+  it.each(['intent', 'created'] as const)(
+    'a copy read in state %s cannot abandon a unit another writer closed: the unit and its job go on',
+    async (state) => {
+      const s = await start({ mappings: [orderInserts] }, { bulkProcessingDelayMs: 500 });
+      const { deps, units, job, copies, closed } = await closedByOther(s);
+      const stale: BulkUnit = copies[state];
+      await expect(abandonUnit(stale, deps)).rejects.toBeInstanceOf(UnitStateConflictError);
+      expect((await units.get(closed.unitKey))?.state).toBe('closed');
+      expect((await s.salesforce.bulk.check(job.id, deps.context)).state).not.toBe('Aborted');
+    },
+  );
+
+  it('rows a job never processed because someone else aborted it are written in a follow-up job', async () => {
+    const s = await start({ mappings: [orderInserts] }, { bulkProcessingDelayMs: 400 });
+    await s.invoke(mskEvent(orders(3)));
+    const [job] = s.emulator!.bulk.history();
+    await s.salesforce.bulk.abort(job!.id, { deadline: Date.now() + 10_000 });
+    await s.settle();
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(3);
   }, 60_000);
 });
