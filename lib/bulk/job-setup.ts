@@ -163,13 +163,23 @@ export async function abandonUnit(
     }
   }
   if (unit.creatingSince) {
-    // The integration user is known from a job of its own: a probe, aborted right away. A create refused
-    // outright now was refused then too.
+    // The integration user is known from a job of its own: a probe, aborted right away. A probe that
+    // may work later (a passing refusal, an outage, the whole org) keeps the unit for the next delivery.
     const probe = await deps.bulk.create(specOf(unit), deps.context).catch((error: unknown) => {
-      if (error instanceof SalesforceApiError) return undefined;
+      if (error instanceof SalesforceApiError && !error.retryable) return undefined;
       throw error;
     });
-    if (probe) {
+    if (!probe)
+      deps.log.warn(
+        'a bulk job an unanswered create may have left Open could not be looked for (Salesforce refuses creating jobs for this object); abort it in Setup → Bulk Data Load Jobs if there is one (Salesforce deletes it after 7 days)',
+        {
+          unitKey: unit.unitKey,
+          sobject: unit.sobject,
+          operation: unit.operation,
+          since: unit.creatingSince,
+        },
+      );
+    else {
       await abortLeftBehind(unit, probe, new Date(unit.creatingSince), deps);
       await abortJob(probe.id, deps);
     }

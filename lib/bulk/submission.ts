@@ -26,7 +26,7 @@ import { JobLostBeforeCloseError, UnitStateConflictError } from './errors.ts';
 import type { Executions } from './executions.ts';
 import { type FollowDeps, keepFollowed, startFollowing, tailOf } from './follow.ts';
 import { abandonUnit, type BulkStep, setUpJob } from './job-setup.ts';
-import type { BulkUnit, JobStore } from './store.ts';
+import type { BulkUnit, CorrelationRow, JobStore } from './store.ts';
 import { barrierHolds, beforeClose, holdsSlot, needsExecution, unitLifecycle } from './unit.ts';
 
 /** What the bulk side uses of the sink's invocation (the sink's Invocation has all of it). */
@@ -311,9 +311,13 @@ export function bulkSubmission(invocation: BulkInvocation) {
       const needsUpload = stored === undefined || stored.state === 'intent' || stored.state === 'created';
       // Update/delete by external id uploaded Ids resolved at submission, which the records don't carry.
       const resolvedIds = stored?.externalIdField !== undefined && stored.operation !== 'upsert';
-      if (stored && ((complete && !resolvedIds) || !needsUpload)) {
-        const text = needsUpload ? encodeCsv(shaped!.map((r) => r.fields)).text : '';
-        await driveSafely(stored, records, text);
+      if (stored && !needsUpload) {
+        await driveSafely(stored, records, '');
+        continue;
+      }
+      const csv = stored && complete && !resolvedIds ? await uploadOf(stored, shaped!) : undefined;
+      if (stored && csv !== undefined) {
+        await driveSafely(stored, records, csv);
         continue;
       }
       const left = stored ? await abandon(stored) : 'abandoned';
@@ -321,6 +325,35 @@ export function bulkSubmission(invocation: BulkInvocation) {
       if (left !== 'abandoned' && left !== 'kept') await driveSafely(left, records, '');
       else handBackAll(records);
     }
+  }
+
+  /**
+   * The CSV of a unit not yet uploaded, from its records as prepared now — undefined when they no longer
+   * make the unit recorded (the mapping changed its object, operation, external id or fields since):
+   * result rows would not find their records, so the unit is abandoned and its records planned afresh.
+   */
+  async function uploadOf(stored: BulkUnit, shaped: readonly ShapedRecord[]): Promise<string | undefined> {
+    const same = shaped.every(
+      (r) =>
+        r.mapping.mode === 'bulk' &&
+        r.mapping.sobject === stored.sobject &&
+        r.operation === stored.operation &&
+        (r.address && r.address.field !== 'Id' ? r.address.field : undefined) === stored.externalIdField,
+    );
+    if (!same) return undefined;
+    const encoded = encodeCsv(shaped.map((r) => r.fields));
+    const matchColumns = matchColumnsFor(stored.operation, encoded.header, stored.externalIdField);
+    if (matchColumns.join('\u0000') !== stored.matchColumns.join('\u0000')) return undefined;
+    const now = correlationRows(shaped, matchColumns);
+    const recorded = await deps.jobs.rows(stored);
+    const matches = (a: CorrelationRow, b: CorrelationRow | undefined) =>
+      b !== undefined &&
+      a.topic === b.topic &&
+      a.partition === b.partition &&
+      a.offset === b.offset &&
+      a.match === b.match;
+    if (now.length !== recorded.length || now.some((row, i) => !matches(row, recorded[i]))) return undefined;
+    return encoded.text;
   }
 
   /**

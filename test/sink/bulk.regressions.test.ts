@@ -554,3 +554,59 @@ describe('11. overlapping writers of one bulk unit', () => {
     expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(3);
   }, 60_000);
 });
+
+describe('12. a unit resumed after its mapping changed', () => {
+  it('a unit not yet uploaded when ignoreFields changed is planned afresh: every record is reported written', async () => {
+    const s = await start({ mappings: [orderInserts] });
+    await expect(
+      s.invoke(mskEvent(orders(3)), {
+        after: (step) => {
+          if (step === 'job-create') throw new Error('injected crash after job-create');
+        },
+      }),
+    ).rejects.toThrow('injected crash');
+    s.reconfigure(parseConfig({ mappings: [{ ...orderInserts, ignoreFields: ['Amount__c'] }] }));
+    const report = await s.deliver(mskEvent(orders(3)), { maxInvocations: 10 });
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    expect(s.outcomes.outcomes.map((o) => [o.status, o.errors[0]?.code])).toEqual(
+      Array(3).fill(['succeeded', undefined]),
+    );
+    expect(s.emulator!.org.list('Order_Event__c').map((r) => r.fields.Amount__c ?? null)).toEqual([
+      null,
+      null,
+      null,
+    ]);
+    expect(s.emulator!.bulk.jobs().filter((j) => j.state === 'Open')).toEqual([]);
+  }, 60_000);
+});
+
+describe('13. a lost create answer, then creates that fail for a while (neighbour of 6)', () => {
+  it('the unit is kept until the job the lost create left can be found: no Open job is left behind', async () => {
+    const s = await start({ maxRetries: 5, mappings: [orderInserts] });
+    s.emulator!.faults.add({
+      route: 'bulk',
+      method: 'POST',
+      path: '/jobs/ingest$',
+      fault: 'reset',
+      when: 'after',
+    });
+    s.emulator!.faults.add({
+      route: 'bulk',
+      method: 'POST',
+      path: '/jobs/ingest$',
+      nth: 2,
+      times: 6,
+      fault: 'status',
+      status: 503,
+      body: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'try again' }],
+    });
+    const report = await s.deliver(mskEvent(orders(5)), { maxInvocations: 30 });
+    await s.settle();
+    expect(report.uncommitted).toBe(0);
+    const jobs = s.emulator!.bulk.jobs();
+    expect(jobs.filter((j) => j.state === 'Open')).toEqual([]);
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(5).fill('succeeded'));
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(5);
+  }, 60_000);
+});
