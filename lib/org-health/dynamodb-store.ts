@@ -94,8 +94,24 @@ export function dynamoOrgHealthStore(
         throw error;
       }
     },
-    async clear(group) {
-      await doc.send(new DeleteCommand({ TableName: table, Key: key(group) }));
+    async clear(group, claimed) {
+      try {
+        await doc.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: key(group),
+            // The probe's claim raised the version by one; a report since raised it further.
+            ...(claimed
+              ? {
+                  ConditionExpression: 'version <= :v',
+                  ExpressionAttributeValues: { ':v': claimed.version + 1 },
+                }
+              : {}),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     },
   };
 }

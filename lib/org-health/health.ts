@@ -26,8 +26,11 @@ export interface OrgHealthStore {
    * True for exactly one of the invocations that try at once.
    */
   claimProbe(group: string, seen: OrgHealth, now: number): Promise<boolean>;
-  /** The condition cleared: forget it. */
-  clear(group: string): Promise<void>;
+  /**
+   * The condition cleared: forget it — unless someone reported it again after the probe this invocation
+   * claimed (`claimed`: the health it saw, claimed), whose report is kept.
+   */
+  clear(group: string, claimed?: OrgHealth): Promise<void>;
 }
 
 /** The waits between tries while a condition lasts: doubling from `firstMs` up to `maxMs`. */

@@ -109,10 +109,11 @@ export async function processBatch(event: LambdaKafkaEvent, deps: SinkDeps): Pro
     }
     // Of the invocations waiting for the next try, one probes; the others wait for what it finds.
     if (health && !(await deps.health!.claimProbe(deps.group, health, Date.now()))) continue;
-    const result = await processOnce(event, deps);
+    const { calledSalesforce, ...result } = await processOnce(event, deps);
     if (!result.held) {
-      if (health) {
-        await deps.health!.clear(deps.group);
+      // Only an answer from Salesforce says the condition cleared (a batch that needed no call says nothing).
+      if (health && calledSalesforce) {
+        await deps.health!.clear(deps.group, health);
         log.info('Salesforce accepts the sink again: the held stream resumes', { reason: health.reason });
       }
       return result;
@@ -169,8 +170,14 @@ function heldBatch(
   };
 }
 
-/** One attempt at the batch: the steps below, stopped (everything unfinished handed back) by an org-wide condition. */
-async function processOnce(event: LambdaKafkaEvent, sinkDeps: SinkDeps): Promise<BatchResult> {
+/**
+ * One attempt at the batch: the steps below, stopped (everything unfinished handed back) by an org-wide
+ * condition. `calledSalesforce`: whether Salesforce answered any call of it without such a condition.
+ */
+async function processOnce(
+  event: LambdaKafkaEvent,
+  sinkDeps: SinkDeps,
+): Promise<BatchResult & { calledSalesforce?: boolean }> {
   const records = recordsOfEvent(event);
   let salesforce: SalesforceClient;
   try {
@@ -182,6 +189,7 @@ async function processOnce(event: LambdaKafkaEvent, sinkDeps: SinkDeps): Promise
     return heldBatch(event, condition, records);
   }
   const deps = { ...sinkDeps, salesforce };
+  const calls = salesforce.callCount();
   const invocation = await openInvocation(deps, scopeOf(deps.group, event), records);
   const { ledger, summary } = invocation;
 
@@ -197,7 +205,11 @@ async function processOnce(event: LambdaKafkaEvent, sinkDeps: SinkDeps): Promise
     if (!condition) throw error;
     invocation.hold(condition);
   }
-  if (!invocation.held) return finish(invocation, records, pending);
+  if (!invocation.held)
+    return {
+      ...(await finish(invocation, records, pending)),
+      calledSalesforce: salesforce.callCount() > calls,
+    };
   for (const { record } of pending) if (!ledger.isFinished(record)) invocation.redelivery.handBack(record);
   return { ...(await finish(invocation, records, pending)), held: invocation.held };
 }

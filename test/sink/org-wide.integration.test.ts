@@ -229,6 +229,28 @@ describe('org-wide conditions hold the stream', () => {
   });
 });
 
+describe('the org health item', () => {
+  it('is cleared only by an invocation Salesforce answered, not by one that needed no call', async () => {
+    const s = await start();
+    await s.health.report(
+      'local',
+      { reason: 'DAILY_API_LIMIT', message: 'TotalRequests Limit exceeded.' },
+      0,
+    );
+    const unmapped = mskEvent([{ topic: 'unmapped', partition: 0, offset: 0, value: 'x' }]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await s.invoke(unmapped)).held).toBeUndefined();
+    expect((await s.health.get('local'))?.reason).toBe('DAILY_API_LIMIT');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await s.deliver(leads(2));
+    expect(await s.health.get('local')).toBeUndefined();
+    expect(s.outcomes.outcomes.filter((o) => o.topic === 'leads').map((o) => o.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+  });
+});
+
 describe('mappings that cannot work with the org fail at once', () => {
   it('an sObject the org does not have: UNKNOWN_SOBJECT for every record, one describe, no redelivery', async () => {
     const s = await start({
@@ -298,6 +320,28 @@ describe('an org-wide refusal in the middle of a write', () => {
     await sleep(250);
     const report = await s.deliver(event);
     expect(report.uncommitted).toBe(0);
+    expect(s.emulator!.org.list('Account')).toHaveLength(0);
+    expect(s.outcomes.outcomes.map((o) => [o.status, o.errors])).toEqual([['succeeded', []]]);
+  });
+
+  it('a delete whose answer was lost, held within one invocation until the limit clears: that invocation finishes it', async () => {
+    const s = await start({ ...base, mappings: [accounts] }, { maxWaitMs: 20_000 });
+    const [created] = s.emulator!.org.apply('insert', 'Account', [{ Name: 'Acme' }], {
+      allOrNone: false,
+      source: 'json',
+    });
+    s.emulator!.faults.add({
+      route: 'collections',
+      method: 'DELETE',
+      fault: 'status',
+      status: 500,
+      when: 'after',
+    });
+    s.emulator!.faults.add({ route: 'collections', fault: 'limit', nth: 2, times: 2 });
+    const event = mskEvent([{ topic: 'accounts', partition: 0, offset: 0, value: { Id: created!.id } }]);
+    const result = await s.invoke(event);
+    expect(result.held).toBeUndefined();
+    expect(result.batchItemFailures).toEqual([]);
     expect(s.emulator!.org.list('Account')).toHaveLength(0);
     expect(s.outcomes.outcomes.map((o) => [o.status, o.errors])).toEqual([['succeeded', []]]);
   });

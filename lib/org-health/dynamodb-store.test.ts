@@ -1,0 +1,39 @@
+// The org health item: one probe at a time, and a clear that never forgets a newer report.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalDynamo, startLocalDynamo } from '../../local/stand-ins/dynamodb.ts';
+import { dynamoOrgHealthStore } from './dynamodb-store.ts';
+
+let dynamo: LocalDynamo;
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+afterAll(() => dynamo.close());
+
+const limit = { reason: 'DAILY_API_LIMIT' as const, message: 'TotalRequests Limit exceeded.' };
+
+describe('org health', () => {
+  it('lets exactly one of the invocations that try at once probe', async () => {
+    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
+    const seen = await health.report('one-probe', limit, Date.now());
+    const claims = await Promise.all([1, 2, 3].map(() => health.claimProbe('one-probe', seen, Date.now())));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a probe that succeeded clears the condition it claimed', async () => {
+    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
+    const seen = await health.report('cleared', limit, Date.now());
+    expect(await health.claimProbe('cleared', seen, Date.now())).toBe(true);
+    await health.clear('cleared', seen);
+    expect(await health.get('cleared')).toBeUndefined();
+  });
+
+  it('a probe that succeeded does not forget a report made after its claim', async () => {
+    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
+    const seen = await health.report('reported-again', limit, Date.now());
+    expect(await health.claimProbe('reported-again', seen, Date.now())).toBe(true);
+    // Another invocation meets the condition again meanwhile.
+    await health.report('reported-again', limit, Date.now());
+    await health.clear('reported-again', seen);
+    expect((await health.get('reported-again'))?.attempts).toBe(2);
+  });
+});
