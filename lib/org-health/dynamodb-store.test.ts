@@ -36,4 +36,26 @@ describe('org health', () => {
     await health.clear('reported-again', seen);
     expect((await health.get('reported-again'))?.attempts).toBe(2);
   });
+
+  it('a probe that succeeded clears the condition although another probe claimed since (no report)', async () => {
+    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
+    const seenA = await health.report('claimed-twice', limit, Date.now());
+    expect(await health.claimProbe('claimed-twice', seenA, Date.now())).toBe(true);
+    const seenB = (await health.get('claimed-twice'))!;
+    expect(await health.claimProbe('claimed-twice', seenB, Date.now())).toBe(true);
+    await health.clear('claimed-twice', seenA);
+    expect(await health.get('claimed-twice')).toBeUndefined();
+  });
+
+  it('a late probe never clears the condition met anew after another probe cleared it', async () => {
+    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
+    const seenA = await health.report('met-anew', limit, Date.now());
+    expect(await health.claimProbe('met-anew', seenA, Date.now())).toBe(true);
+    const seenB = (await health.get('met-anew'))!;
+    expect(await health.claimProbe('met-anew', seenB, Date.now())).toBe(true);
+    await health.clear('met-anew', seenB);
+    await health.report('met-anew', limit, Date.now());
+    await health.clear('met-anew', seenA);
+    expect((await health.get('met-anew'))?.reason).toBe('DAILY_API_LIMIT');
+  });
 });

@@ -1,4 +1,5 @@
 // The org health item in the sink's DynamoDB table, one per deployment (consumer group).
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -42,6 +43,7 @@ export function dynamoOrgHealthStore(
       attempts: item.attempts,
       nextTryAt: item.nextTryAt,
       version: item.version,
+      ...(item.episode ? { episode: item.episode } : {}),
     };
   };
   return {
@@ -57,6 +59,7 @@ export function dynamoOrgHealthStore(
           attempts,
           nextTryAt: Math.max(current?.nextTryAt ?? 0, now + holdBackoff(attempts, pacing)),
           version: (current?.version ?? 0) + 1,
+          episode: current?.episode ?? randomUUID(),
         };
         try {
           await doc.send(
@@ -100,11 +103,18 @@ export function dynamoOrgHealthStore(
           new DeleteCommand({
             TableName: table,
             Key: key(group),
-            // The probe's claim raised the version by one; a report since raised it further.
+            // Only a report raises `attempts` (a probe's claim does not); a new run of the condition has
+            // another episode.
             ...(claimed
               ? {
-                  ConditionExpression: 'version <= :v',
-                  ExpressionAttributeValues: { ':v': claimed.version + 1 },
+                  ConditionExpression:
+                    claimed.episode === undefined
+                      ? 'attempts = :a AND attribute_not_exists(episode)'
+                      : 'attempts = :a AND episode = :e',
+                  ExpressionAttributeValues: {
+                    ':a': claimed.attempts,
+                    ...(claimed.episode === undefined ? {} : { ':e': claimed.episode }),
+                  },
                 }
               : {}),
           }),

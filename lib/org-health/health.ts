@@ -11,8 +11,10 @@ export interface OrgHealth extends OrgCondition {
   attempts: number;
   /** Epoch ms before which nobody calls Salesforce again. */
   nextTryAt: number;
-  /** Optimistic-lock version. */
+  /** Optimistic-lock version (raised by reports and probe claims alike). */
   version: number;
+  /** Identifies this run of the condition: set when the item is created, kept by every report. */
+  episode?: string;
 }
 
 export interface OrgHealthStore {
@@ -27,8 +29,9 @@ export interface OrgHealthStore {
    */
   claimProbe(group: string, seen: OrgHealth, now: number): Promise<boolean>;
   /**
-   * The condition cleared: forget it — unless someone reported it again after the probe this invocation
-   * claimed (`claimed`: the health it saw, claimed), whose report is kept.
+   * The condition cleared: forget it — unless it was reported again since `claimed` (the health this
+   * invocation saw before its probe) was read, or cleared and reported anew: such a report is kept.
+   * Other probes' claims do not count as reports.
    */
   clear(group: string, claimed?: OrgHealth): Promise<void>;
 }

@@ -249,6 +249,27 @@ describe('the org health item', () => {
       'succeeded',
     ]);
   });
+
+  it('a probe Salesforce answered clears the condition although another probe (no call) claimed meanwhile', async () => {
+    sink = await startEmbedded({
+      config: parseConfig(base),
+      waitMs: 2,
+      backoff: { baseDelayMs: 5, maxDelayMs: 20 },
+      hold: { maxWaitMs: 5_000, pacing: { firstMs: 60, maxMs: 60 } },
+      emulator: { latencyMs: 150 },
+    });
+    const s = sink;
+    await s.health.report('local', { reason: 'DAILY_API_LIMIT', message: 'TotalRequests Limit exceeded.' }, 0);
+    const written = s.invoke(leads(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const noCall = s.invoke(mskEvent([{ topic: 'unmapped', partition: 0, offset: 0, value: 'x' }]));
+    const [a, b] = await Promise.all([written, noCall]);
+    expect([a.held, b.held]).toEqual([undefined, undefined]);
+    expect(s.outcomes.outcomes.filter((o) => o.topic === 'leads').map((o) => o.status)).toEqual([
+      'succeeded',
+    ]);
+    expect(await s.health.get('local')).toBeUndefined();
+  }, 60_000);
 });
 
 describe('mappings that cannot work with the org fail at once', () => {
