@@ -24,8 +24,11 @@ export function unitKeyOf(
   coordinates: readonly { topic: string; partition: number; offset: number; timestamp?: number }[],
 ): string {
   const hash = createHash('sha256').update(scope);
+  // Without timestamps (a follow-up's correlation rows) the key is the one earlier versions computed.
   for (const c of coordinates)
-    hash.update(`\u0000${c.topic}\u0000${c.partition}\u0000${c.offset}\u0000${c.timestamp ?? ''}`);
+    hash.update(
+      `\u0000${c.topic}\u0000${c.partition}\u0000${c.offset}${c.timestamp === undefined ? '' : `\u0000${c.timestamp}`}`,
+    );
   return hash.digest('hex').slice(0, 32);
 }
 

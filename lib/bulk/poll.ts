@@ -260,21 +260,27 @@ async function continueUnit(
   const { deps, units } = round;
   const subset = indices.map((i) => rows[i]!);
   const attempt = unit.attempt + 1;
-  let next = await units.recordIntent(
-    {
-      unitKey: unitKeyOf(`${unit.unitKey}#${attempt}`, subset),
-      group: unit.group,
-      sobject: unit.sobject,
-      operation: unit.operation,
-      ...(unit.externalIdField ? { externalIdField: unit.externalIdField } : {}),
-      matchColumns: unit.matchColumns,
-      records: subset.length,
-      createdAt: round.now().toISOString(),
-      attempt,
-      chain: [...unit.chain, unit.unitKey],
-    },
-    subset,
-  );
+  // A poller of an earlier version keyed the follow-up by the group: one it recorded before it stopped
+  // is carried on, not recorded twice.
+  const earlier = await units.get(unitKeyOf(`${unit.group}#${attempt}`, subset));
+  const recorded = earlier?.chain.at(-1) === unit.unitKey ? earlier : undefined;
+  let next =
+    recorded ??
+    (await units.recordIntent(
+      {
+        unitKey: unitKeyOf(`${unit.unitKey}#${attempt}`, subset),
+        group: unit.group,
+        sobject: unit.sobject,
+        operation: unit.operation,
+        ...(unit.externalIdField ? { externalIdField: unit.externalIdField } : {}),
+        matchColumns: unit.matchColumns,
+        records: subset.length,
+        createdAt: round.now().toISOString(),
+        attempt,
+        chain: [...unit.chain, unit.unitKey],
+      },
+      subset,
+    ));
   const header = Object.keys(results[indices[0]!]!.again!);
   const csv = encodeCsvRows(
     header,
