@@ -259,7 +259,11 @@ describe('the org health item', () => {
       emulator: { latencyMs: 150 },
     });
     const s = sink;
-    await s.health.report('local', { reason: 'DAILY_API_LIMIT', message: 'TotalRequests Limit exceeded.' }, 0);
+    await s.health.report(
+      'local',
+      { reason: 'DAILY_API_LIMIT', message: 'TotalRequests Limit exceeded.' },
+      0,
+    );
     const written = s.invoke(leads(1));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const noCall = s.invoke(mskEvent([{ topic: 'unmapped', partition: 0, offset: 0, value: 'x' }]));
