@@ -16,7 +16,7 @@ import type { BulkJobInfo, SalesforceClient } from '../salesforce/types.ts';
 import { unitKeyOf } from './correlation.ts';
 import { JobLostBeforeCloseError, UnitStateConflictError } from './errors.ts';
 import { abandonUnit, setUpJob } from './job-setup.ts';
-import { collectResults } from './results.ts';
+import { collectResults, heldRow } from './results.ts';
 import { type BulkExecutionInput, JOB_LIFETIME_SECONDS, POLLS_PER_EXECUTION } from './state-machine.ts';
 import type { BulkUnit, CorrelationRow, JobEnd, JobStore, RowResult } from './store.ts';
 import { executionOf, needsExecution, successorName, type UnitLifecycle, unitLifecycle } from './unit.ts';
@@ -119,6 +119,13 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
   return finish(current, round);
 }
 
+/**
+ * Whether a row goes on in a follow-up job: a row worth another try while retries are left, and a row
+ * refused for a reason of the whole org whatever the retries (the org holds it, not the row).
+ */
+const goesOn = (result: RowResult, unit: BulkUnit, deps: PollDeps) =>
+  result.again !== undefined && (unit.attempt < deps.config.maxRetries || heldRow(result));
+
 /** Salesforce refused for good (not a passing condition, not the whole org). */
 const isFinalRefusal = (error: unknown): error is SalesforceClientError =>
   error instanceof SalesforceClientError && !error.retryable && !isOrgWide(error);
@@ -176,7 +183,7 @@ async function collect(unit: BulkUnit, end: BulkJobInfo | 'gone', round: Round):
       { givenUp: end.state === 'Aborted' && age >= JOB_LIFETIME_SECONDS },
     );
     results = collected.results;
-    const retry = results.some((r) => r.again) && unit.attempt < deps.config.maxRetries && !collected.gone;
+    const retry = !collected.gone && results.some((r) => goesOn(r, unit, deps));
     ended = {
       state: collected.gone ? 'Gone' : (end.state as JobEnd['state']),
       ...(end.errorMessage ? { errorMessage: end.errorMessage } : {}),
@@ -207,13 +214,13 @@ async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionI
   const results = await deps.jobs.results(unit);
   const again = new Set<number>();
   results.forEach((r, i) => {
-    if (r.again) again.add(i);
+    if (goesOn(r, unit, deps)) again.add(i);
   });
   // Rows going on in a follow-up get their outcome there; the others' outcomes go out first.
   const held = unit.ended!.followUp === 'none' ? new Set<number>() : again;
   const counts = await publishFrom(unit, rows, results, held, round);
   let next: BulkUnit | undefined;
-  if (unit.ended!.followUp === 'wanted') {
+  if (unit.ended!.followUp === 'wanted' && again.size > 0) {
     next = await continueUnit(
       unit,
       rows,
@@ -238,7 +245,21 @@ async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionI
       rows: again.size,
       attempt: next.attempt,
     });
-    return { ...switchTo(round, next), failures: 0, result };
+    // Rows Salesforce refused for the whole org: the follow-up is checked at the longest interval.
+    const held = [...again].every((i) => heldRow(results[i]!));
+    if (held)
+      round.log.warn(
+        'Salesforce refuses bulk rows org-wide; they go on in a follow-up job until it accepts them',
+        {
+          jobId: unit.jobId,
+          code: results[[...again][0]!]!.errors[0]?.code,
+          rows: again.size,
+        },
+      );
+    const waitSeconds = held
+      ? Math.max(1, Math.round(deps.config.bulk.maxPollInterval / 1000))
+      : firstWait(deps);
+    return { ...switchTo(round, next), waitSeconds, failures: 0, result };
   }
   await closeChain(unit, round);
   return { ...round.base, done: true, result };

@@ -6,12 +6,24 @@ import type { CsvRow } from '../csv/index.ts';
 import type { OutcomeError } from '../outcomes/outcome.ts';
 import { unknownBulkRow } from '../outcomes/outcome-of.ts';
 import { isJobGone } from '../salesforce/bulk.ts';
+import { ORG_WIDE_RECORD_CODES } from '../salesforce/errors.ts';
 import type { BulkJobInfo, BulkJobs, BulkResultKind, CallContext } from '../salesforce/types.ts';
 import { correlate } from './correlation.ts';
 import type { BulkUnit, CorrelationRow, RowResult } from './store.ts';
 
 /** Row errors that say nothing about the record itself: the same row may well succeed again. */
 const RETRYABLE_ROW_CODES = new Set(['UNABLE_TO_LOCK_ROW']);
+
+/**
+ * Whether a row was refused for a reason of the whole org (read-only maintenance, the API disabled):
+ * such a row goes on in follow-up jobs until the condition clears, without spending `maxRetries`.
+ *
+ * @example
+ * heldRow({ status: 'failed', errors: [{ code: 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE', message: '', fields: [] }] }); // true
+ */
+export function heldRow(result: Pick<RowResult, 'status' | 'errors'>): boolean {
+  return result.status === 'failed' && ORG_WIDE_RECORD_CODES.has(result.errors[0]?.code ?? '');
+}
 
 /**
  * Parses Bulk API's `sf__Error` cell, `CODE:message:Field1,Field2 --`, into an outcome error.
@@ -98,7 +110,8 @@ export async function collectResults(
           const error = parseBulkError(row.sf__Error ?? '');
           const result: RowResult = { status: 'failed', errors: [error] };
           if (row.sf__Id) result.salesforceId = row.sf__Id;
-          if (RETRYABLE_ROW_CODES.has(error.code)) result.again = uploadedCells(row);
+          if (RETRYABLE_ROW_CODES.has(error.code) || ORG_WIDE_RECORD_CODES.has(error.code))
+            result.again = uploadedCells(row);
           found[index] = result;
         } else {
           const result: RowResult = {

@@ -80,6 +80,16 @@ export const faultRuleSpec = z.discriminatedUnion('fault', [
   }),
   z.object({
     ...common,
+    fault: z.literal('refuseRecord'),
+    match: recordMatch,
+    code: z
+      .string()
+      .regex(/^[A-Z_]+$/)
+      .describe('The record error code, e.g. INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE.'),
+    message: z.string().default('the record was refused').describe('The record error message.'),
+  }),
+  z.object({
+    ...common,
     fault: z.literal('failJob'),
     match: z.object({ object: z.string().optional(), operation: z.string().optional() }).default({}),
     errorMessage: z
@@ -96,7 +106,7 @@ export const faultRuleSpec = z.discriminatedUnion('fault', [
 
 /** A rule as written in JSON (defaults optional). */
 export type FaultRuleInput = z.input<typeof faultRuleSpec> & {
-  /** Only from code: decides per record whether a lockRow rule applies. */
+  /** Only from code: decides per record whether a lockRow or refuseRecord rule applies. */
   predicate?: (record: RecordFaultContext) => boolean;
 };
 export type FaultRule = z.output<typeof faultRuleSpec> & {
@@ -140,7 +150,7 @@ export interface Faults {
   clear(): void;
   list(): RuleState[];
   forRequest(request: RequestInfo): RequestFaults;
-  /** UNABLE_TO_LOCK_ROW for a record a lockRow rule picks. */
+  /** UNABLE_TO_LOCK_ROW for a record a lockRow rule picks; a refuseRecord rule's error for one it picks. */
   forRecord(context: RecordFaultContext & { route: RouteName }): RecordError | undefined;
   /** How a bulk job a failJob rule picks fails. */
   forJob(job: { id: string; object: string; operation: string }): JobFault | undefined;
@@ -205,7 +215,7 @@ export function createFaults(options: { seed: number; rules?: FaultRuleInput[] }
   }
 
   function recordMatches(rule: FaultRule, context: RecordFaultContext): boolean {
-    if (rule.fault !== 'lockRow') return false;
+    if (rule.fault !== 'lockRow' && rule.fault !== 'refuseRecord') return false;
     const { match } = rule;
     if (match.sobject && match.sobject.toLowerCase() !== context.sobject.toLowerCase()) return false;
     if (match.operation && match.operation !== context.operation) return false;
@@ -255,6 +265,9 @@ export function createFaults(options: { seed: number; rules?: FaultRuleInput[] }
       for (const state of states) {
         if (!routeMatches(state.rule, context.route) || !recordMatches(state.rule, context)) continue;
         if (!decide(state)) continue;
+        const { rule } = state;
+        if (rule.fault === 'refuseRecord')
+          return { statusCode: rule.code, message: rule.message, fields: [] };
         const id = context.id ?? '';
         return {
           statusCode: 'UNABLE_TO_LOCK_ROW',

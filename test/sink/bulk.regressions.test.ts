@@ -610,3 +610,42 @@ describe('13. a lost create answer, then creates that fail for a while (neighbou
     expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(5);
   }, 60_000);
 });
+
+describe('14. rows Salesforce refuses for the whole org', () => {
+  it('rows refused during read-only maintenance go on in follow-up jobs until it ends, whatever maxRetries', async () => {
+    const s = await start(
+      { maxRetries: 0, mappings: [orderInserts] },
+      {
+        faults: [
+          {
+            route: 'bulk',
+            fault: 'refuseRecord',
+            code: 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE',
+            message: 'Updates can’t be performed during read-only maintenance.',
+            times: 10,
+          },
+        ],
+      },
+    );
+    await s.deliver(mskEvent(orders(5)));
+    await s.settle();
+    expect(s.outcomes.outcomes.map((o) => o.status)).toEqual(Array(5).fill('succeeded'));
+    expect(s.emulator!.org.list('Order_Event__c')).toHaveLength(5);
+    expect(s.emulator!.bulk.history().length).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+
+  it('a locked row still gets only maxRetries follow-ups', async () => {
+    const s = await start(
+      { maxRetries: 0, mappings: [orderInserts] },
+      { faults: [{ route: 'bulk', fault: 'lockRow', times: 1 }] },
+    );
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    expect(s.outcomes.outcomes.map((o) => o.errors[0]?.code ?? o.status).sort()).toEqual([
+      'UNABLE_TO_LOCK_ROW',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(s.emulator!.bulk.history()).toHaveLength(1);
+  }, 60_000);
+});

@@ -152,6 +152,18 @@ describe('org-wide conditions hold the stream', () => {
     await heldThenResumed(s, leads(4), () => s.emulator!.faults.remove(rule.id), 'MAINTENANCE');
   });
 
+  it('records refused during read-only maintenance (a record error, not a status): held, then resumed', async () => {
+    const s = await start();
+    const rule = s.emulator!.faults.add({
+      route: 'collections',
+      fault: 'refuseRecord',
+      code: 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE',
+      message: 'Updates can’t be performed during read-only maintenance.',
+      times: 'always',
+    });
+    await heldThenResumed(s, leads(4), () => s.emulator!.faults.remove(rule.id), 'MAINTENANCE');
+  });
+
   it("the stack's placeholder secret: held without a call to Salesforce, resumed once the secret is filled", async () => {
     const s = await start();
     const config = parseConfig(base);
