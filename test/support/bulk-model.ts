@@ -2,8 +2,8 @@
 // machine definition the stack deploys, on aws-local-stepfunctions with shortened waits) on the
 // stand-ins (Salesforce emulator, dynalite), driven by fast-check commands: deliveries of any size and
 // redeliveries, the sink crashing after each bulk step, lost create answers, failing uploads, checks,
-// result downloads, closes and aborts, locked rows, jobs Salesforce fails or someone aborts part-way,
-// jobs Salesforce deletes, jobs slower than an execution's budget of rounds, the poller Lambda failing
+// result downloads, closes and aborts, locked rows, rows refused for maintenance, jobs Salesforce fails
+// or someone aborts part-way, jobs Salesforce deletes, jobs slower than an execution's budget of rounds, the poller Lambda failing
 // (before it runs, or after any step), executions stopped or timed out. Checked:
 // - a partition's jobs never overlap in processing (a job is closed only after the previous job with
 //   records of its partition ended);
@@ -326,6 +326,18 @@ const bulkFault = fc.oneof(
   fc
     .integer({ min: 1, max: 2 })
     .map((times) => fault({ route: 'bulk', fault: 'lockRow', times }, `${times} locked row(s)`)),
+  fc.integer({ min: 1, max: 3 }).map((times) =>
+    fault(
+      {
+        route: 'bulk',
+        fault: 'refuseRecord',
+        code: 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE',
+        message: 'Updates can’t be performed during read-only maintenance.',
+        times,
+      },
+      `${times} row(s) refused for maintenance`,
+    ),
+  ),
   fc
     .integer({ min: 0, max: 2 })
     .map((afterRecords) =>
