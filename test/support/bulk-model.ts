@@ -3,8 +3,9 @@
 // stand-ins (Salesforce emulator, dynalite), driven by fast-check commands: deliveries of any size and
 // redeliveries, the sink crashing after each bulk step, lost create answers, failing uploads, checks,
 // result downloads, closes and aborts, locked rows, rows refused for maintenance, jobs Salesforce fails
-// or someone aborts part-way, jobs Salesforce deletes, jobs slower than an execution's budget of rounds, the poller Lambda failing
-// (before it runs, or after any step), executions stopped or timed out. Checked:
+// or someone aborts part-way, jobs Salesforce deletes, jobs slower than an execution's budget of rounds,
+// the poller Lambda failing (before it runs, or after any step), executions stopped or timed out.
+// Checked:
 // - a partition's jobs never overlap in processing (a job is closed only after the previous job with
 //   records of its partition ended);
 // - every record gets exactly one outcome (re-publications identical), and it matches the org: a
