@@ -170,7 +170,15 @@ export function dynamoJobStore(
         successors: item.successors ?? 0,
         resultChunks: item.resultChunks ?? 0,
       };
-      for (const key of ['jobId', 'next', 'creatingSince', 'execution', 'failure', 'ended'] as const) {
+      for (const key of [
+        'jobId',
+        'next',
+        'creatingSince',
+        'execution',
+        'failure',
+        'ended',
+        'held',
+      ] as const) {
         if (item[key] !== undefined && item[key] !== null)
           (unit as unknown as Record<string, unknown>)[key] = item[key];
       }

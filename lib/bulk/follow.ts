@@ -104,7 +104,8 @@ export async function keepFollowed(unit: BulkUnit, deps: FollowDeps): Promise<Bu
  */
 export async function tailOf(units: UnitLifecycle, unitKey: string): Promise<BulkUnit | undefined> {
   let unit = await units.get(unitKey);
-  for (let hops = 0; unit?.state === 'continued' && unit.next && hops < 100; hops++) {
+  // A chain is at most maxRetries (20) + MAX_HELD_FOLLOW_UPS (288) units long.
+  for (let hops = 0; unit?.state === 'continued' && unit.next && hops < 1_000; hops++) {
     const next = await units.get(unit.next);
     if (!next) break;
     unit = next;

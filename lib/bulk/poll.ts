@@ -120,11 +120,23 @@ export async function pollBulkJob(input: BulkExecutionInput, deps: PollDeps): Pr
 }
 
 /**
- * Whether a row goes on in a follow-up job: a row worth another try while retries are left, and a row
- * refused for a reason of the whole org whatever the retries (the org holds it, not the row).
+ * Follow-ups a chain may take for rows Salesforce refuses for a reason of the whole org, one every
+ * HELD_WAIT_SECONDS at least: a day. Past it, such rows keep the refusal as their outcome.
  */
-const goesOn = (result: RowResult, unit: BulkUnit, deps: PollDeps) =>
-  result.again !== undefined && (unit.attempt < deps.config.maxRetries || heldRow(result));
+export const MAX_HELD_FOLLOW_UPS = 288;
+/** The least wait before checking a follow-up of held rows (the condition is paced, not the row). */
+const HELD_WAIT_SECONDS = 300;
+
+/**
+ * Whether a row goes on in a follow-up job: a row worth another try while retries are left (follow-ups
+ * of held rows spend none), and a row refused for a reason of the whole org while the chain may still
+ * wait for the org (the org holds it, not the row).
+ */
+const goesOn = (result: RowResult, unit: BulkUnit, deps: PollDeps) => {
+  if (result.again === undefined) return false;
+  const held = unit.held ?? 0;
+  return heldRow(result) ? held < MAX_HELD_FOLLOW_UPS : unit.attempt - held < deps.config.maxRetries;
+};
 
 /** Salesforce refused for good (not a passing condition, not the whole org). */
 const isFinalRefusal = (error: unknown): error is SalesforceClientError =>
@@ -182,8 +194,13 @@ async function collect(unit: BulkUnit, end: BulkJobInfo | 'gone', round: Round):
       { deadline: deps.deadline },
       { givenUp: end.state === 'Aborted' && age >= JOB_LIFETIME_SECONDS },
     );
-    results = collected.results;
-    const retry = !collected.gone && results.some((r) => goesOn(r, unit, deps));
+    // Which rows go on is decided here, once: the others keep their result without `again`.
+    results = collected.results.map((r) => {
+      if (r.again === undefined || (!collected.gone && goesOn(r, unit, deps))) return r;
+      const { again: _, ...kept } = r;
+      return kept;
+    });
+    const retry = results.some((r) => r.again !== undefined);
     ended = {
       state: collected.gone ? 'Gone' : (end.state as JobEnd['state']),
       ...(end.errorMessage ? { errorMessage: end.errorMessage } : {}),
@@ -214,7 +231,7 @@ async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionI
   const results = await deps.jobs.results(unit);
   const again = new Set<number>();
   results.forEach((r, i) => {
-    if (goesOn(r, unit, deps)) again.add(i);
+    if (r.again) again.add(i);
   });
   // Rows going on in a follow-up get their outcome there; the others' outcomes go out first.
   const held = unit.ended!.followUp === 'none' ? new Set<number>() : again;
@@ -257,7 +274,7 @@ async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionI
         },
       );
     const waitSeconds = held
-      ? Math.max(1, Math.round(deps.config.bulk.maxPollInterval / 1000))
+      ? Math.max(HELD_WAIT_SECONDS, Math.round(deps.config.bulk.maxPollInterval / 1000))
       : firstWait(deps);
     return { ...switchTo(round, next), waitSeconds, failures: 0, result };
   }
@@ -281,6 +298,7 @@ async function continueUnit(
   const { deps, units } = round;
   const subset = indices.map((i) => rows[i]!);
   const attempt = unit.attempt + 1;
+  const held = (unit.held ?? 0) + (indices.every((i) => heldRow(results[i]!)) ? 1 : 0);
   // A poller of an earlier version keyed the follow-up by the group: one it recorded before it stopped
   // is carried on, not recorded twice.
   const earlier = await units.get(unitKeyOf(`${unit.group}#${attempt}`, subset));
@@ -298,6 +316,7 @@ async function continueUnit(
         records: subset.length,
         createdAt: round.now().toISOString(),
         attempt,
+        ...(held > 0 ? { held } : {}),
         chain: [...unit.chain, unit.unitKey],
       },
       subset,

@@ -75,6 +75,11 @@ export interface BulkUnit {
   published: number;
   /** 0 for a unit the sink planned; n for the n-th resubmission of rows that failed for a passing reason. */
   attempt: number;
+  /**
+   * Of those resubmissions, the ones that carried only rows Salesforce refused for a reason of the whole
+   * org (maintenance): they spend no retry. Absent: none.
+   */
+  held?: number;
   /** The earlier units of a resubmission chain, first one first (they hold the chain's job slot). */
   chain: string[];
   /** The follow-up unit, once this one is `continued`. */

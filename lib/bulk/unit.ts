@@ -129,7 +129,7 @@ export function unitLifecycle(store: JobStore) {
         BulkUnit,
         'state' | 'chunks' | 'published' | 'successors' | 'resultChunks' | 'attempt' | 'chain'
       > &
-        Partial<Pick<BulkUnit, 'attempt' | 'chain'>>,
+        Partial<Pick<BulkUnit, 'attempt' | 'chain' | 'held'>>,
       rows: readonly CorrelationRow[],
     ): Promise<BulkUnit> {
       return store.create(

@@ -649,3 +649,128 @@ describe('14. rows Salesforce refuses for the whole org', () => {
     expect(s.emulator!.bulk.history()).toHaveLength(1);
   }, 60_000);
 });
+
+describe('15. follow-ups of held rows (found in review)', () => {
+  const MAINTENANCE = 'INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE';
+  const codes = (s: Embedded) =>
+    [...byRecord(s.outcomes.outcomes.filter((o) => o.topic === ORDERS)).entries()]
+      .sort(([a], [b]) => Number(a.split('/')[1]) - Number(b.split('/')[1]))
+      .map(([, list]) => list.map((o) => o.errors[0]?.code ?? o.status));
+
+  it('a chain of more than 100 held follow-ups whose execution failed gets a successor, and its row is written once maintenance ends', async () => {
+    let maintenance = true;
+    const s = await start(
+      { maxRetries: 0, mappings: [orderInserts] },
+      {
+        faults: [
+          {
+            route: 'bulk',
+            fault: 'refuseRecord',
+            code: MAINTENANCE,
+            times: 'always',
+            predicate: () => maintenance,
+          },
+        ],
+      },
+    );
+    await s.invoke(mskEvent(orders(1)));
+    for (let i = 0; i < 3000 && s.emulator!.bulk.history().length < 105; i++) await sleep(20);
+    expect(s.emulator!.bulk.history().length).toBeGreaterThanOrEqual(105);
+    let broken = true;
+    s.poller.before = () => {
+      if (broken) throw new Error('secret is not JSON');
+    };
+    for (let i = 0; i < 500 && s.executions.running().length > 0; i++) await sleep(20);
+    expect(s.executions.running()).toHaveLength(0);
+    broken = false;
+    maintenance = false;
+    for (let offset = 1; offset <= 3; offset++) {
+      await s.invoke(tick(offset));
+      await s.settle();
+    }
+    expect(codes(s)).toEqual([['succeeded']]);
+    expect(await s.jobs.inFlight('local')).toBe(0);
+  }, 120_000);
+
+  it('held follow-ups spend no retry: a row refused for maintenance twice, then locked once, gets its lock retry', async () => {
+    const row0 = (c: { fields: Record<string, unknown> }) => c.fields.Event_Key__c === 'E-0';
+    const s = await start(
+      { maxRetries: 1, mappings: [orderInserts] },
+      {
+        faults: [
+          { route: 'bulk', fault: 'refuseRecord', code: MAINTENANCE, times: 2, predicate: row0 },
+          { route: 'bulk', fault: 'lockRow', times: 1, predicate: row0 },
+        ],
+      },
+    );
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    expect(codes(s)).toEqual([['succeeded'], ['succeeded'], ['succeeded']]);
+  }, 60_000);
+
+  it('a locked row past its retries gets its one outcome while a held row of the same job goes on', async () => {
+    const s = await start(
+      { maxRetries: 0, mappings: [orderInserts] },
+      {
+        faults: [
+          {
+            route: 'bulk',
+            fault: 'refuseRecord',
+            code: MAINTENANCE,
+            times: 3,
+            predicate: (c) => c.fields.Event_Key__c === 'E-1',
+          },
+          { route: 'bulk', fault: 'lockRow', times: 1, predicate: (c) => c.fields.Event_Key__c === 'E-0' },
+        ],
+      },
+    );
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    expect(codes(s)).toEqual([['UNABLE_TO_LOCK_ROW'], ['succeeded'], ['succeeded']]);
+  }, 60_000);
+
+  it('a held row whose follow-up job cannot be created keeps its maintenance error, once', async () => {
+    const s = await start(
+      { maxRetries: 0, mappings: [orderInserts] },
+      {
+        faults: [
+          { route: 'bulk', fault: 'refuseRecord', code: MAINTENANCE, times: 1 },
+          {
+            route: 'bulk',
+            method: 'POST',
+            path: '/jobs/ingest$',
+            nth: 2,
+            times: 'always',
+            fault: 'status',
+            status: 400,
+            body: [{ errorCode: 'INVALIDJOB', message: 'InvalidJob : too many jobs' }],
+          },
+        ],
+      },
+    );
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    expect(codes(s)).toEqual([[MAINTENANCE], ['succeeded'], ['succeeded']]);
+    expect(await s.jobs.inFlight('local')).toBe(0);
+  }, 60_000);
+
+  it('which rows go on is decided once: a redeploy lowering maxRetries while the follow-up is set up leaves no row without an outcome', async () => {
+    const s = await start(
+      { maxRetries: 1, mappings: [orderInserts] },
+      { faults: [{ route: 'bulk', fault: 'lockRow', times: 1 }] },
+    );
+    let crashed = false;
+    s.poller.after = (step) => {
+      if (step === 'follow-up' && !crashed) {
+        crashed = true;
+        s.reconfigure(parseConfig({ maxRetries: 0, mappings: [orderInserts] }));
+        throw new Error('the poller stops after setting the follow-up up; a redeploy lowers maxRetries');
+      }
+    };
+    await s.deliver(mskEvent(orders(3)));
+    await s.settle();
+    await sleep(200);
+    expect(crashed).toBe(true);
+    expect(codes(s)).toEqual([['succeeded'], ['succeeded'], ['succeeded']]);
+  }, 60_000);
+});
