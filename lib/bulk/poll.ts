@@ -153,6 +153,10 @@ function switchTo(round: Round, unit: BulkUnit): BulkExecutionInput {
   };
 }
 
+/** Whether the unit's job is older than Salesforce's job lifetime (the poller stops it then). */
+const pastLifetime = (unit: BulkUnit, round: Round) =>
+  (round.now().getTime() - Date.parse(unit.createdAt)) / 1000 >= JOB_LIFETIME_SECONDS;
+
 /** The job's end (`gone` when Salesforce no longer has it), or undefined while it runs. */
 async function checkJob(unit: BulkUnit, round: Round): Promise<BulkJobInfo | 'gone' | undefined> {
   const salesforce = await round.deps.salesforce();
@@ -162,8 +166,7 @@ async function checkJob(unit: BulkUnit, round: Round): Promise<BulkJobInfo | 'go
     info = await salesforce.bulk.check(unit.jobId!, context);
     await round.deps.after?.('check');
     if (FINAL.has(info.state)) return info;
-    const age = (round.now().getTime() - Date.parse(unit.createdAt)) / 1000;
-    if (age < JOB_LIFETIME_SECONDS) return undefined;
+    if (!pastLifetime(unit, round)) return undefined;
     // Past Salesforce's job lifetime and still running: stop it so its partitions may move on. Only its
     // answer, an ended job, lets the unit close; a failed abort keeps it open.
     info = await salesforce.bulk.abort(unit.jobId!, context);
@@ -185,14 +188,14 @@ async function collect(unit: BulkUnit, end: BulkJobInfo | 'gone', round: Round):
     ended = { state: 'Gone', at: round.now().toISOString(), followUp: 'none' };
   } else {
     const salesforce = await deps.salesforce();
-    const age = (round.now().getTime() - Date.parse(unit.createdAt)) / 1000;
     const collected = await collectResults(
       unit,
       rows,
       end,
       salesforce.bulk,
       { deadline: deps.deadline },
-      { givenUp: end.state === 'Aborted' && age >= JOB_LIFETIME_SECONDS },
+      // An Aborted job past its lifetime was aborted by this poller (checkJob).
+      { givenUp: end.state === 'Aborted' && pastLifetime(unit, round) },
     );
     // Which rows go on is decided here, once: the others keep their result without `again`.
     results = collected.results.map((r) => {
@@ -263,15 +266,12 @@ async function finish(collected: BulkUnit, round: Round): Promise<BulkExecutionI
       attempt: next.attempt,
     });
     // Rows Salesforce refused for the whole org: the follow-up is checked at the longest interval.
-    const held = [...again].every((i) => heldRow(results[i]!));
+    const goingOn = [...again].map((i) => results[i]!);
+    const held = goingOn.every(heldRow);
     if (held)
       round.log.warn(
         'Salesforce refuses bulk rows org-wide; they go on in a follow-up job until it accepts them',
-        {
-          jobId: unit.jobId,
-          code: results[[...again][0]!]!.errors[0]?.code,
-          rows: again.size,
-        },
+        { jobId: unit.jobId, code: goingOn[0]!.errors[0]?.code, rows: again.size },
       );
     const waitSeconds = held
       ? Math.max(HELD_WAIT_SECONDS, Math.round(deps.config.bulk.maxPollInterval / 1000))

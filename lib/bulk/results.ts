@@ -110,8 +110,7 @@ export async function collectResults(
           const error = parseBulkError(row.sf__Error ?? '');
           const result: RowResult = { status: 'failed', errors: [error] };
           if (row.sf__Id) result.salesforceId = row.sf__Id;
-          if (RETRYABLE_ROW_CODES.has(error.code) || ORG_WIDE_RECORD_CODES.has(error.code))
-            result.again = uploadedCells(row);
+          if (RETRYABLE_ROW_CODES.has(error.code) || heldRow(result)) result.again = uploadedCells(row);
           found[index] = result;
         } else {
           const result: RowResult = {

@@ -11,6 +11,16 @@ afterAll(() => dynamo.close());
 
 const limit = { reason: 'DAILY_API_LIMIT' as const, message: 'TotalRequests Limit exceeded.' };
 
+/** The condition reported, then claimed by probe A and, after its try was due again, by probe B. */
+async function claimedTwice(group: string) {
+  const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
+  const seenA = await health.report(group, limit, Date.now());
+  expect(await health.claimProbe(group, seenA, Date.now())).toBe(true);
+  const seenB = (await health.get(group))!;
+  expect(await health.claimProbe(group, seenB, Date.now())).toBe(true);
+  return { health, seenA, seenB };
+}
+
 describe('org health', () => {
   it('lets exactly one of the invocations that try at once probe', async () => {
     const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
@@ -38,21 +48,13 @@ describe('org health', () => {
   });
 
   it('a probe that succeeded clears the condition although another probe claimed since (no report)', async () => {
-    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
-    const seenA = await health.report('claimed-twice', limit, Date.now());
-    expect(await health.claimProbe('claimed-twice', seenA, Date.now())).toBe(true);
-    const seenB = (await health.get('claimed-twice'))!;
-    expect(await health.claimProbe('claimed-twice', seenB, Date.now())).toBe(true);
+    const { health, seenA } = await claimedTwice('claimed-twice');
     await health.clear('claimed-twice', seenA);
     expect(await health.get('claimed-twice')).toBeUndefined();
   });
 
   it('a late probe never clears the condition met anew after another probe cleared it', async () => {
-    const health = dynamoOrgHealthStore(dynamo.client, dynamo.table);
-    const seenA = await health.report('met-anew', limit, Date.now());
-    expect(await health.claimProbe('met-anew', seenA, Date.now())).toBe(true);
-    const seenB = (await health.get('met-anew'))!;
-    expect(await health.claimProbe('met-anew', seenB, Date.now())).toBe(true);
+    const { health, seenA, seenB } = await claimedTwice('met-anew');
     await health.clear('met-anew', seenB);
     await health.report('met-anew', limit, Date.now());
     await health.clear('met-anew', seenA);

@@ -94,6 +94,18 @@ const CHECKS_FAIL = {
   times: 'always',
 } as const;
 
+/** Every job create after the first is refused for good: a follow-up job cannot be set up. */
+const FOLLOW_UP_CREATES_REFUSED = {
+  route: 'bulk',
+  method: 'POST',
+  path: '/jobs/ingest$',
+  nth: 2,
+  times: 'always',
+  fault: 'status',
+  status: 400,
+  body: [{ errorCode: 'INVALIDJOB', message: 'InvalidJob : too many jobs' }],
+} as const;
+
 describe('1. a partition’s next job never starts while an earlier one may still be processing', () => {
   it('after the poller failed and its abort failed, job 2 waits for job 1 and every row of job 1 is reported as written', async () => {
     const s = await start(
@@ -201,19 +213,7 @@ describe('4. known results are kept', () => {
     const s = await start(
       { mappings: [orderInserts] },
       {
-        faults: [
-          { route: 'bulk', fault: 'lockRow', times: 1 },
-          {
-            route: 'bulk',
-            method: 'POST',
-            path: '/jobs/ingest$',
-            nth: 2,
-            times: 'always',
-            fault: 'status',
-            status: 400,
-            body: [{ errorCode: 'INVALIDJOB', message: 'InvalidJob : too many jobs' }],
-          },
-        ],
+        faults: [{ route: 'bulk', fault: 'lockRow', times: 1 }, FOLLOW_UP_CREATES_REFUSED],
       },
     );
     await s.deliver(mskEvent(orders(20)));
@@ -735,16 +735,7 @@ describe('15. follow-ups of held rows (found in review)', () => {
       {
         faults: [
           { route: 'bulk', fault: 'refuseRecord', code: MAINTENANCE, times: 1 },
-          {
-            route: 'bulk',
-            method: 'POST',
-            path: '/jobs/ingest$',
-            nth: 2,
-            times: 'always',
-            fault: 'status',
-            status: 400,
-            body: [{ errorCode: 'INVALIDJOB', message: 'InvalidJob : too many jobs' }],
-          },
+          FOLLOW_UP_CREATES_REFUSED,
         ],
       },
     );

@@ -334,9 +334,8 @@ describe('an org-wide refusal in the middle of a write', () => {
     operation: 'delete' as const,
     eventType: 'override' as const,
   };
-
-  it('a delete answered 500 after it took effect, whose retry meets the daily limit: held, then succeeded', async () => {
-    const s = await start({ ...base, mappings: [accounts] });
+  /** An Account in the org, and the event deleting it; the delete is answered 500 after it took effect. */
+  const lostDelete = (s: Embedded) => {
     const [created] = s.emulator!.org.apply('insert', 'Account', [{ Name: 'Acme' }], {
       allOrNone: false,
       source: 'json',
@@ -348,8 +347,13 @@ describe('an org-wide refusal in the middle of a write', () => {
       status: 500,
       when: 'after',
     });
+    return mskEvent([{ topic: 'accounts', partition: 0, offset: 0, value: { Id: created!.id } }]);
+  };
+
+  it('a delete answered 500 after it took effect, whose retry meets the daily limit: held, then succeeded', async () => {
+    const s = await start({ ...base, mappings: [accounts] });
+    const event = lostDelete(s);
     const limit = s.emulator!.faults.add({ route: 'collections', fault: 'limit', nth: 2, times: 10_000 });
-    const event = mskEvent([{ topic: 'accounts', partition: 0, offset: 0, value: { Id: created!.id } }]);
     const result = await s.invoke(event);
     expect(result.held?.reason).toBe('DAILY_API_LIMIT');
     expect(s.outcomes.outcomes).toEqual([]);
@@ -363,19 +367,8 @@ describe('an org-wide refusal in the middle of a write', () => {
 
   it('a delete whose answer was lost, held within one invocation until the limit clears: that invocation finishes it', async () => {
     const s = await start({ ...base, mappings: [accounts] }, { maxWaitMs: 20_000 });
-    const [created] = s.emulator!.org.apply('insert', 'Account', [{ Name: 'Acme' }], {
-      allOrNone: false,
-      source: 'json',
-    });
-    s.emulator!.faults.add({
-      route: 'collections',
-      method: 'DELETE',
-      fault: 'status',
-      status: 500,
-      when: 'after',
-    });
+    const event = lostDelete(s);
     s.emulator!.faults.add({ route: 'collections', fault: 'limit', nth: 2, times: 2 });
-    const event = mskEvent([{ topic: 'accounts', partition: 0, offset: 0, value: { Id: created!.id } }]);
     const result = await s.invoke(event);
     expect(result.held).toBeUndefined();
     expect(result.batchItemFailures).toEqual([]);
